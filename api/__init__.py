@@ -1,0 +1,1 @@
+"""The HTTP edge: app factory, settings, embedded servers, request context and the CLI."""

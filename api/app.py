@@ -1,0 +1,90 @@
+"""The application factory: health checks, the GraphQL endpoint and the web app's files."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from api.graphql_view import GraphQLView
+from api.settings import Settings, get_settings
+from api.state import AppState
+from schema.build import Limits, build_schema
+
+log = logging.getLogger("gridpoints")
+
+WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+WEB_PLACEHOLDER = Path(__file__).resolve().parent.parent / "web" / "public"
+
+
+async def healthz(request: Request) -> Response:
+    """The process is up (no dependency is checked)."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """PostgreSQL and Redis both answer within a second."""
+    state: AppState = request.app.state.gridpoints
+    checks: dict[str, str] = {}
+
+    async def database() -> None:
+        async with state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    for name, probe in (("postgres", database), ("redis", state.redis.ping)):
+        try:
+            await asyncio.wait_for(probe(), timeout=1.0)  # type: ignore[operator]
+            checks[name] = "ok"
+        except Exception as error:  # any failure means "not ready"
+            log.warning("readiness check failed", extra={"check": name, "error": repr(error)})
+            checks[name] = "unavailable"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ready" if ready else "unavailable", **checks}, 200 if ready else 503)
+
+
+def create_app(
+    settings: Settings | None = None, *, database_url: str, redis_url: str
+) -> Starlette:
+    """Build the app for already-resolved URLs (migrations and embedded servers happen before)."""
+    settings = settings or get_settings()
+    state = AppState.open(settings, database_url, redis_url)
+    schema = build_schema(
+        Limits(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            introspection=settings.introspection,
+        )
+    )
+    graphql = GraphQLView(
+        state, schema=schema, graphql_ide="graphiql" if settings.graphiql else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await state.close()
+
+    web = WEB_DIST if (WEB_DIST / "index.html").exists() else WEB_PLACEHOLDER
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Mount("/", StaticFiles(directory=web, html=True, check_dir=False), name="web"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.gridpoints = state
+    return app

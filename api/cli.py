@@ -1,0 +1,287 @@
+"""``gridpoints``: serve, migrate, seed, manage users, import residents.
+
+Every command finds its servers the same way as the app: ``DATABASE_URL`` / ``REDIS_URL`` when set,
+else the embedded PostgreSQL / Redis under the data folder (``GRIDPOINTS_DATA_DIR``).
+The CLI acts as the operator of the server, with a system admin's rights.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import getpass
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from api import embedded, logs, migrate
+from api.settings import get_settings
+from services.auth import passwords
+from services.authz import Actor, Grant
+from services.errors import DomainError
+from services.i18n import Language, message
+from services.people.models import Person, Role, RoleAssignment
+from services.people.importer import REQUIRED_COLUMNS, import_residents
+from services.validation import phone as normalize_phone
+
+app = typer.Typer(help="GridPoints: community volunteer points.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+seed_app = typer.Typer(help="Sample data.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+import_app = typer.Typer(help="Bulk imports.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(seed_app, name="seed")
+app.add_typer(user_app, name="user")
+app.add_typer(import_app, name="import")
+
+console = Console()
+T = TypeVar("T")
+
+OPERATOR = Actor(
+    person_id=uuid.UUID(int=0),
+    name="gridpoints-cli",
+    community_id=None,
+    household_id=None,
+    grants=(Grant(Role.SYSTEM_ADMIN, None),),
+)
+
+
+def _urls() -> tuple[str, str]:
+    settings = get_settings()
+    return embedded.resolve_urls(settings.database_url, settings.redis_url, settings.data_dir)
+
+
+def _database_url() -> str:
+    settings = get_settings()
+    if settings.database_url:
+        return embedded.normalize_database_url(settings.database_url)
+    return embedded.start_postgres(settings.data_dir)
+
+
+def _in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction, committed if it returns, rolled back if it raises."""
+
+    async def run() -> T:
+        engine = create_async_engine(url)
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                async with session.begin():
+                    return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _configure_passwords() -> None:
+    settings = get_settings()
+    passwords.configure(
+        time_cost=settings.password_time_cost, memory_cost_kib=settings.password_memory_kib
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo: Annotated[bool, typer.Option(help="Seed the demo data when missing.")] = False,
+) -> None:
+    """Migrate, optionally seed the demo data, and serve the app."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    logs.configure(settings.log_level, json_lines=settings.json_logs)
+    _configure_passwords()
+    database_url, redis_url = _urls()
+    migrate.upgrade(database_url)
+    if demo:
+        _seed(database_url)
+    application = create_app(settings, database_url=database_url, redis_url=redis_url)
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations up to REVISION (default: the newest)."""
+    migrate.upgrade(_database_url(), revision)
+    console.print(f"[green]database at {revision}[/green]")
+
+
+def _seed(url: str) -> None:
+    from api.seed import seed_demo
+
+    password = get_settings().demo_password
+    summary = _in_transaction(url, lambda s: seed_demo(s, password))
+    if summary.created:
+        console.print(
+            f"[green]demo data: {summary.units} units, {summary.households} households, "
+            f"{summary.people} people, {summary.roles} roles[/green]"
+        )
+    else:
+        console.print("demo data already present")
+
+
+@seed_app.command("demo")
+def seed_demo_command() -> None:
+    """Seed the demo street (see README for the logins). Does nothing if it is there."""
+    _configure_passwords()
+    url = _database_url()
+    migrate.upgrade(url)
+    _seed(url)
+
+
+def _read_password(password: str | None) -> str:
+    if password is not None:
+        return password
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        raise typer.BadParameter("the two passwords differ")
+    return first
+
+
+@user_app.command("create-admin")
+def create_admin(
+    phone: Annotated[str, typer.Option(help="11-digit mobile number, the sign-in name.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "系统管理员",
+    password: Annotated[str | None, typer.Option(help="Asked for when not given.")] = None,
+) -> None:
+    """Create a system admin (or make an existing account one) with a password."""
+    _configure_passwords()
+    secret = _read_password(password)
+    try:
+        passwords.check_strength(secret, field="password")
+        number = normalize_phone(phone)
+    except DomainError as error:
+        raise typer.BadParameter(message(error.code, Language.EN, error.params)) from error
+
+    async def work(session: AsyncSession) -> str:
+        from sqlalchemy import select
+
+        person = await session.scalar(select(Person).where(Person.phone == number))
+        if person is None:
+            person = Person(name=name, phone=number)
+            session.add(person)
+        person.password_hash = passwords.hash_password(secret)
+        await session.flush()
+        exists = await session.scalar(
+            select(RoleAssignment.id).where(
+                RoleAssignment.person_id == person.id, RoleAssignment.role == Role.SYSTEM_ADMIN
+            )
+        )
+        if exists is None:
+            session.add(RoleAssignment(person_id=person.id, role=Role.SYSTEM_ADMIN))
+        return str(person.id)
+
+    url = _database_url()
+    migrate.upgrade(url)
+    person_id = _in_transaction(url, work)
+    console.print(f"[green]system admin {number} ready ({person_id})[/green]")
+
+
+@user_app.command("set-password")
+def set_password(
+    phone: Annotated[str, typer.Option(help="The account's phone number.")],
+    password: Annotated[str | None, typer.Option(help="Asked for when not given.")] = None,
+) -> None:
+    """Set an account's password (e.g. the first one of an imported resident)."""
+    _configure_passwords()
+    secret = _read_password(password)
+    try:
+        passwords.check_strength(secret, field="password")
+        number = normalize_phone(phone)
+    except DomainError as error:
+        raise typer.BadParameter(message(error.code, Language.EN, error.params)) from error
+
+    async def work(session: AsyncSession) -> bool:
+        from sqlalchemy import update
+
+        result = await session.execute(
+            update(Person)
+            .where(Person.phone == number)
+            .values(password_hash=passwords.hash_password(secret))
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    if not _in_transaction(_database_url(), work):
+        console.print(f"[red]no account with phone {number}[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]password set for {number}[/green]")
+
+
+@import_app.command("residents")
+def import_residents_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    all_or_nothing: Annotated[
+        bool, typer.Option(help="Import nothing if any row is bad.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Check every row, write nothing.")] = False,
+    language: Annotated[str, typer.Option(help="Messages in zh-CN or en.")] = "zh-CN",
+) -> None:
+    """Import residents from a CSV file (UTF-8, header row).
+
+    Columns: name, phone, grid_code, address; optional party_member (yes/no) and party_branch.
+    Good rows are imported, bad rows are listed with the reason; no row is ever half imported.
+    """
+    lang = Language.EN if language.lower().startswith("en") else Language.ZH_CN
+    with file.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            console.print(f"[red]missing columns: {', '.join(missing)}[/red]")
+            raise typer.Exit(2)
+        rows = []
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("reading", total=None)
+            for row in reader:
+                rows.append(row)
+                progress.advance(task)
+
+    class DryRun(Exception):
+        pass
+
+    async def work(session: AsyncSession):  # type: ignore[no-untyped-def]
+        report = await import_residents(session, OPERATOR, rows, all_or_nothing=all_or_nothing)
+        if dry_run:
+            raise DryRun(report)
+        return report
+
+    url = _database_url()
+    migrate.upgrade(url)
+    with Progress(console=console, transient=True) as progress:
+        progress.add_task(f"importing {len(rows)} rows", total=None)
+        try:
+            report = _in_transaction(url, work)
+        except DryRun as dry:
+            report = dry.args[0]
+    if report.errors:
+        table = Table("line", "field", "problem", title="rejected rows")
+        for error in report.errors:
+            table.add_row(str(error.line), error.field or "", message(error.code, lang, error.params))
+        console.print(table)
+    imported = 0 if dry_run else report.imported
+    console.print(
+        f"rows: {report.rows}  imported: {imported}  rejected: {report.rejected}  "
+        f"households created: {0 if dry_run else report.households_created}"
+        + ("  (dry run: nothing written)" if dry_run else "")
+    )
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

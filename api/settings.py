@@ -1,0 +1,51 @@
+"""Settings from the environment (and a ``.env`` file), read once at start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting has a default that serves the zero-setup demo.
+
+    ``DATABASE_URL`` and ``REDIS_URL`` are read without prefix (the usual names); the rest take the
+    ``GRIDPOINTS_`` prefix, e.g. ``GRIDPOINTS_SESSION_TTL=3600``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDPOINTS_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    data_dir: Path = Path(".gridpoints")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    json_logs: bool = True
+
+    graphiql: bool = True
+    introspection: bool = True
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    db_pool_size: int = 10
+
+    session_ttl: int = 7 * 24 * 3600
+    signin_attempts_per_phone: int = 10
+    signin_attempts_per_client: int = 50
+    signin_window: int = 15 * 60
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+
+    demo_password: str = "gridpoints2026"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

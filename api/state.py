@@ -1,0 +1,49 @@
+"""The process's shared resources: the engine, the session factory and the Redis pool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from api.settings import Settings
+from services.auth.service import AuthPolicy
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    database_url: str
+    redis_url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    auth: AuthPolicy
+
+    @classmethod
+    def open(cls, settings: Settings, database_url: str, redis_url: str) -> AppState:
+        engine = create_async_engine(
+            database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            pool_pre_ping=False,
+        )
+        return cls(
+            settings=settings,
+            database_url=database_url,
+            redis_url=redis_url,
+            engine=engine,
+            sessions=async_sessionmaker(engine, expire_on_commit=False),
+            redis=Redis.from_url(redis_url, decode_responses=True),
+            auth=AuthPolicy(
+                session_ttl=settings.session_ttl,
+                attempts_per_phone=settings.signin_attempts_per_phone,
+                attempts_per_client=settings.signin_attempts_per_client,
+                window=settings.signin_window,
+            ),
+        )
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,1 @@
+"""The GraphQL graph: Strawberry types and resolvers mapping GraphQL to :mod:`services`."""

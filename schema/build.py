@@ -1,0 +1,81 @@
+"""Assemble the root types and the schema with its limits and caches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.types import ExecutionContext
+
+from schema.auth.mutations import AuthMutation
+from schema.errors import UserError
+from schema.extensions import ErrorPolicy, RequestTransaction
+from schema.node import NodeQuery
+from schema.orgs.mutations import OrgMutation
+from schema.orgs.queries import OrgQuery
+from schema.orgs.types import Household, OrgUnit
+from schema.people.mutations import PeopleMutation
+from schema.people.queries import PeopleQuery
+from schema.people.types import Person, RoleAssignment
+from services.errors import DomainError
+
+
+@strawberry.type
+class Query(NodeQuery, PeopleQuery, OrgQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(AuthMutation, PeopleMutation, OrgMutation):
+    pass
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    introspection: bool = True
+
+
+class GridPointsSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only what is a bug: client errors and domain errors are answers, not incidents."""
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, DomainError | GraphQLError):
+                continue
+            super().process_errors([error], execution_context)
+
+
+def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+    limits = limits or Limits()
+    extensions: list[Any] = [
+        MaxTokensLimiter(max_token_count=limits.max_tokens),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+        QueryDepthLimiter(max_depth=limits.max_depth),
+        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        ErrorPolicy,
+        RequestTransaction,
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
+    return GridPointsSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[OrgUnit, Household, Person, RoleAssignment, UserError],
+        extensions=extensions,
+    )

@@ -1,0 +1,93 @@
+"""What every resolver gets as ``info.context``: one per request.
+
+The request owns the transaction: its one session is opened on first use and committed or rolled
+back once, when the operation ends (:class:`schema.extensions.RequestTransaction`). Resolvers run
+concurrently but a session runs one statement at a time, so every use goes through :meth:`db`,
+which takes the request's lock. The actor is resolved from the bearer token on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.auth.service import AuthPolicy, actor_for_token
+from services.authz import Actor
+from services.errors import DomainError, ErrorCode
+from services.i18n import Language
+
+if TYPE_CHECKING:
+    from schema.loaders import Loaders
+
+R = TypeVar("R")
+_UNRESOLVED: Any = object()
+
+
+@dataclass
+class Context:
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    auth: AuthPolicy
+    language: Language
+    token: str | None
+    client: str
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _session: AsyncSession | None = None
+    _actor: Actor | None = _UNRESOLVED
+    _loaders: Loaders | None = None
+
+    async def db(self, work: Callable[[AsyncSession], Awaitable[R]]) -> R:
+        """Run ``work`` on the request's session, one at a time."""
+        async with self._lock:
+            if self._session is None:
+                self._session = self.sessions()
+            return await work(self._session)
+
+    async def actor(self) -> Actor | None:
+        if self._actor is _UNRESOLVED:
+            token = self.token
+            actor = (
+                await self.db(lambda s: actor_for_token(s, self.redis, self.auth, token))
+                if token
+                else None
+            )
+            if self._actor is _UNRESOLVED:
+                self._actor = actor
+        return self._actor
+
+    async def require_actor(self) -> Actor:
+        actor = await self.actor()
+        if actor is None:
+            raise DomainError(ErrorCode.UNAUTHENTICATED)
+        return actor
+
+    def act_as(self, actor: Actor | None, token: str | None) -> None:
+        """After sign-in or sign-out, the rest of the request acts as the new actor."""
+        self._actor = actor
+        self.token = token
+        self._loaders = None
+
+    async def loaders(self) -> Loaders:
+        from schema.loaders import Loaders
+
+        if self._loaders is None:
+            self._loaders = Loaders(self, await self.actor())
+        return self._loaders
+
+    async def finish(self, *, commit: bool) -> None:
+        """End the request's transaction: commit when asked, else roll back."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            if commit:
+                await session.commit()
+            else:
+                await session.rollback()
+        finally:
+            await session.close()

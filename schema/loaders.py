@@ -1,0 +1,66 @@
+"""DataLoaders, built per request: one batched query per relation, whatever the list length."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from services.authz import Actor
+from services.orgs import households as household_service
+from services.orgs import service as org_service
+from services.orgs.models import Household, OrgUnit
+from services.people import service as people_service
+from services.people.models import Person, RoleAssignment
+
+if TYPE_CHECKING:
+    from schema.context import Context
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Loaders:
+    """Loaders for the relations a list can reach. Scoped ones see only what the actor may."""
+
+    def __init__(self, context: Context, actor: Actor | None) -> None:
+        self._context = context
+        self._actor = actor
+        self.unit = self._loader(lambda s, ids: org_service.units_by_ids(s, ids), None)
+        self.household = self._scoped(household_service.households_by_ids)
+        self.person = self._scoped(people_service.people_by_ids)
+        self.members = self._loader(people_service.members_of_households, [])
+        self.roles = self._loader(people_service.roles_of_people, [])
+
+    def _loader(
+        self,
+        fetch: Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[dict[uuid.UUID, V]]],
+        missing: V,
+    ) -> DataLoader[uuid.UUID, V]:
+        async def load(keys: list[uuid.UUID]) -> list[V]:
+            found = await self._context.db(lambda s: fetch(s, keys))
+            return [found.get(key, missing) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+    def _scoped(
+        self,
+        fetch: Callable[
+            [AsyncSession, Actor, Sequence[uuid.UUID]], Awaitable[dict[uuid.UUID, V]]
+        ],
+    ) -> DataLoader[uuid.UUID, V | None]:
+        actor = self._actor
+
+        async def load(keys: list[uuid.UUID]) -> list[V | None]:
+            if actor is None:
+                return [None] * len(keys)
+            found = await self._context.db(lambda s: fetch(s, actor, keys))
+            return [found.get(key) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+
+__all__ = ["Household", "Loaders", "OrgUnit", "Person", "RoleAssignment"]

@@ -1,0 +1,65 @@
+"""``node(id:)``: any object by global ID, through the same scoped reads as the lists.
+
+An ID that is well formed but names nothing the actor may see answers null, whether the object
+is missing or out of scope, so the lookup reveals nothing a list would not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from schema.context import Context
+from schema.orgs.types import Household, OrgUnit
+from schema.people.types import Person, RoleAssignment
+from schema.relay import Node, from_global_id
+from services.authz import Actor
+from services.orgs import households as household_service
+from services.orgs import service as org_service
+from services.people import service as people_service
+
+Resolver = Callable[[AsyncSession, Actor, uuid.UUID], Awaitable[Node | None]]
+
+
+async def _unit(session: AsyncSession, actor: Actor, unit_id: uuid.UUID) -> Node | None:
+    unit = await org_service.get_unit(session, unit_id)
+    return OrgUnit.from_model(unit) if unit else None
+
+
+async def _household(session: AsyncSession, actor: Actor, household_id: uuid.UUID) -> Node | None:
+    household = await household_service.get_household(session, actor, household_id)
+    return Household.from_model(household) if household else None
+
+
+async def _person(session: AsyncSession, actor: Actor, person_id: uuid.UUID) -> Node | None:
+    person = await people_service.get_person(session, actor, person_id)
+    return Person.from_model(person) if person else None
+
+
+async def _role(session: AsyncSession, actor: Actor, assignment_id: uuid.UUID) -> Node | None:
+    assignment = await people_service.get_role_assignment(session, actor, assignment_id)
+    return RoleAssignment.from_model(assignment) if assignment else None
+
+
+RESOLVERS: dict[str, Resolver] = {
+    "OrgUnit": _unit,
+    "Household": _household,
+    "Person": _person,
+    "RoleAssignment": _role,
+}
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by its global ID; null if absent or not yours to see.")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        actor = await info.context.require_actor()
+        type_name, local_id = from_global_id(id)
+        resolver = RESOLVERS.get(type_name)
+        if resolver is None:
+            return None
+        return await info.context.db(lambda s: resolver(s, actor, local_id))

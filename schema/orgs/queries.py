@@ -1,0 +1,49 @@
+"""Queries over the org tree and households."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from schema.context import Context
+from schema.orgs.types import Household, OrgUnit, UnitKind
+from schema.relay import Connection, connection, decode_id
+from services.orgs import households as household_service
+from services.orgs import service as org_service
+from services.pagination import DEFAULT_FIRST
+
+
+@strawberry.type
+class OrgQuery:
+    @strawberry.field(description="Org units, by code; filter by kind or parent.")
+    async def org_units(
+        self,
+        info: Info[Context, None],
+        kind: UnitKind | None = None,  # type: ignore[valid-type]
+        parent_id: strawberry.ID | None = None,
+        first: int = DEFAULT_FIRST,
+        after: str | None = None,
+    ) -> Connection[OrgUnit]:
+        await info.context.require_actor()
+        parent = decode_id(parent_id, "OrgUnit", field="parentId") if parent_id else None
+        page = await info.context.db(
+            lambda s: org_service.list_units(s, kind=kind, parent_id=parent, first=first, after=after)
+        )
+        return connection(page, OrgUnit.from_model)
+
+    @strawberry.field(description="Households you may see, by address; optionally inside a unit.")
+    async def households(
+        self,
+        info: Info[Context, None],
+        unit_id: strawberry.ID | None = None,
+        first: int = DEFAULT_FIRST,
+        after: str | None = None,
+    ) -> Connection[Household]:
+        actor = await info.context.require_actor()
+        unit = decode_id(unit_id, "OrgUnit", field="unitId") if unit_id else None
+        page = await info.context.db(
+            lambda s: household_service.list_households(
+                s, actor, unit_id=unit, first=first, after=after
+            )
+        )
+        return connection(page, Household.from_model)

@@ -1,0 +1,132 @@
+"""GraphQL types of the org tree: ``OrgUnit`` and ``Household``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from schema.context import Context
+from schema.relay import Connection, Node, connection, to_global_id
+from services.orgs import households as household_service
+from services.orgs import models
+from services.orgs import service as org_service
+from services.pagination import DEFAULT_FIRST
+
+if TYPE_CHECKING:
+    from schema.people.types import Person
+
+UnitKind = strawberry.enum(models.UnitKind, name="UnitKind")
+
+
+@strawberry.type(description="A street, community, grid, micro-grid or department.")
+class OrgUnit(Node):
+    local_id: strawberry.Private[uuid.UUID]
+    parent_local_id: strawberry.Private[uuid.UUID | None]
+    community_local_id: strawberry.Private[uuid.UUID | None]
+    kind: UnitKind  # type: ignore[valid-type]
+    name: str
+    code: str
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, unit: models.OrgUnit) -> OrgUnit:
+        return cls(
+            id=to_global_id("OrgUnit", unit.id),
+            local_id=unit.id,
+            parent_local_id=unit.parent_id,
+            community_local_id=unit.community_id,
+            kind=unit.kind,
+            name=unit.name,
+            code=unit.code,
+            created_at=unit.created_at,
+        )
+
+    @strawberry.field
+    async def parent(self, info: Info[Context, None]) -> OrgUnit | None:
+        if self.parent_local_id is None:
+            return None
+        unit = await (await info.context.loaders()).unit.load(self.parent_local_id)
+        return OrgUnit.from_model(unit) if unit else None
+
+    @strawberry.field(description="The community this unit belongs to (itself for a community).")
+    async def community(self, info: Info[Context, None]) -> OrgUnit | None:
+        if self.community_local_id is None:
+            return None
+        unit = await (await info.context.loaders()).unit.load(self.community_local_id)
+        return OrgUnit.from_model(unit) if unit else None
+
+    @strawberry.field(description="Units directly under this one, by code.")
+    async def children(
+        self, info: Info[Context, None], first: int = DEFAULT_FIRST, after: str | None = None
+    ) -> Connection[OrgUnit]:
+        await info.context.require_actor()
+        page = await info.context.db(
+            lambda s: org_service.list_units(s, parent_id=self.local_id, first=first, after=after)
+        )
+        return connection(page, OrgUnit.from_model)
+
+    @strawberry.field(description="Households inside this unit that you may see, by address.")
+    async def households(
+        self, info: Info[Context, None], first: int = DEFAULT_FIRST, after: str | None = None
+    ) -> Connection[Household]:
+        actor = await info.context.require_actor()
+        page = await info.context.db(
+            lambda s: household_service.list_households(
+                s, actor, unit_id=self.local_id, first=first, after=after
+            )
+        )
+        return connection(page, Household.from_model)
+
+
+@strawberry.type(description="A household (户) at an address inside a grid.")
+class Household(Node):
+    local_id: strawberry.Private[uuid.UUID]
+    grid_local_id: strawberry.Private[uuid.UUID]
+    micro_grid_local_id: strawberry.Private[uuid.UUID | None]
+    community_local_id: strawberry.Private[uuid.UUID]
+    address: str
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, household: models.Household) -> Household:
+        return cls(
+            id=to_global_id("Household", household.id),
+            local_id=household.id,
+            grid_local_id=household.grid_id,
+            micro_grid_local_id=household.micro_grid_id,
+            community_local_id=household.community_id,
+            address=household.address,
+            created_at=household.created_at,
+        )
+
+    @strawberry.field
+    async def grid(self, info: Info[Context, None]) -> OrgUnit:
+        unit = await (await info.context.loaders()).unit.load(self.grid_local_id)
+        assert unit is not None
+        return OrgUnit.from_model(unit)
+
+    @strawberry.field
+    async def micro_grid(self, info: Info[Context, None]) -> OrgUnit | None:
+        if self.micro_grid_local_id is None:
+            return None
+        unit = await (await info.context.loaders()).unit.load(self.micro_grid_local_id)
+        return OrgUnit.from_model(unit) if unit else None
+
+    @strawberry.field
+    async def community(self, info: Info[Context, None]) -> OrgUnit:
+        unit = await (await info.context.loaders()).unit.load(self.community_local_id)
+        assert unit is not None
+        return OrgUnit.from_model(unit)
+
+    @strawberry.field(description="The people living here.")
+    async def members(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Person, strawberry.lazy("schema.people.types")]]:
+        from schema.people.types import Person
+
+        people = await (await info.context.loaders()).members.load(self.local_id)
+        return [Person.from_model(person) for person in people]

@@ -1,0 +1,1 @@
+"""Accounts: passwords (Argon2), opaque session tokens in Redis, sign-in rate limits."""

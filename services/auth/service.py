@@ -1,0 +1,117 @@
+"""Sign in, sign out, change password, and who a session token belongs to."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.auth import passwords, ratelimit, sessions
+from services.authz import Actor, Grant
+from services.errors import DomainError, ErrorCode
+from services.people.models import Person, RoleAssignment
+from services.validation import phone as normalize_phone
+
+
+@dataclass(frozen=True, slots=True)
+class AuthPolicy:
+    session_ttl: int = 7 * 24 * 3600
+    attempts_per_phone: int = 10
+    attempts_per_client: int = 50
+    window: int = 15 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str
+    person: Person
+
+
+async def _count_attempt(redis: Redis, policy: AuthPolicy, phone: str, client: str) -> None:
+    """Every attempt counts (an alias or a batched operation is one more attempt)."""
+    for key, limit in (
+        (f"signin:client:{client}", policy.attempts_per_client),
+        (f"signin:phone:{phone}", policy.attempts_per_phone),
+    ):
+        retry_after = await ratelimit.hit(redis, key, limit=limit, window=policy.window)
+        if retry_after is not None:
+            raise DomainError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
+
+
+async def sign_in(
+    session: AsyncSession,
+    redis: Redis,
+    policy: AuthPolicy,
+    *,
+    phone: str,
+    password: str,
+    client: str,
+) -> SignedIn:
+    await _count_attempt(redis, policy, phone.strip()[:32], client)
+    phone = normalize_phone(phone)
+    person = await session.scalar(select(Person).where(Person.phone == phone))
+    stored = person.password_hash if person else None
+    if not await asyncio.to_thread(passwords.verify, stored, password[:256]):
+        raise DomainError(ErrorCode.INVALID_CREDENTIALS)
+    assert person is not None and person.password_hash is not None
+    if not person.is_active:
+        raise DomainError(ErrorCode.ACCOUNT_DISABLED)
+    if passwords.needs_rehash(person.password_hash):
+        person.password_hash = await asyncio.to_thread(passwords.hash_password, password)
+    token = await sessions.create(redis, person.id, ttl=policy.session_ttl)
+    return SignedIn(token, person)
+
+
+async def sign_out(redis: Redis, token: str) -> None:
+    await sessions.revoke(redis, token)
+
+
+async def change_password(
+    session: AsyncSession,
+    redis: Redis,
+    actor: Actor,
+    *,
+    current_password: str,
+    new_password: str,
+    current_token: str | None,
+) -> int:
+    """Set a new password; every other session of the person is revoked. Returns how many."""
+    person = await session.get(Person, actor.person_id)
+    assert person is not None
+    if not await asyncio.to_thread(passwords.verify, person.password_hash, current_password[:256]):
+        raise DomainError(ErrorCode.INVALID_CREDENTIALS, field="currentPassword")
+    passwords.check_strength(new_password)
+    person.password_hash = await asyncio.to_thread(passwords.hash_password, new_password)
+    await session.flush()
+    return await sessions.revoke_all(redis, person.id, keep=current_token)
+
+
+async def load_actor(session: AsyncSession, person_id: uuid.UUID) -> Actor | None:
+    """The actor for a person id, with their role grants; None if absent or disabled."""
+    rows = (
+        await session.execute(
+            select(Person, RoleAssignment)
+            .outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .where(Person.id == person_id, Person.is_active)
+        )
+    ).all()
+    if not rows:
+        return None
+    person = rows[0][0]
+    grants = tuple(
+        Grant(assignment.role, assignment.unit_id, assignment.seat_type)
+        for _, assignment in rows
+        if assignment is not None
+    )
+    return Actor(person.id, person.name, person.community_id, person.household_id, grants)
+
+
+async def actor_for_token(
+    session: AsyncSession, redis: Redis, policy: AuthPolicy, token: str
+) -> Actor | None:
+    person_id = await sessions.resolve(redis, token, ttl=policy.session_ttl)
+    return await load_actor(session, person_id) if person_id else None

@@ -1,0 +1,65 @@
+"""Opaque session tokens kept in Redis.
+
+The client holds a random token; Redis holds only its SHA-256, so a Redis dump reveals no usable
+token. Each session slides: every use pushes its expiry ``ttl`` seconds out. A person's sessions are
+indexed so a password change can revoke them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from redis.asyncio import Redis
+
+_SESSION = "gp:session:"
+_PERSON = "gp:person-sessions:"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create(redis: Redis, person_id: uuid.UUID, *, ttl: int) -> str:
+    token = secrets.token_urlsafe(32)
+    digest = _digest(token)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(_SESSION + digest, str(person_id), ex=ttl)
+        pipe.sadd(_PERSON + str(person_id), digest)
+        pipe.expire(_PERSON + str(person_id), ttl)
+        await pipe.execute()
+    return token
+
+
+async def resolve(redis: Redis, token: str, *, ttl: int) -> uuid.UUID | None:
+    """The person a live token belongs to (and push its expiry out), or None."""
+    if not token or len(token) > 128:
+        return None
+    value = await redis.getex(_SESSION + _digest(token), ex=ttl)
+    if value is None:
+        return None
+    return uuid.UUID(value if isinstance(value, str) else value.decode())
+
+
+async def revoke(redis: Redis, token: str) -> None:
+    digest = _digest(token)
+    value = await redis.getdel(_SESSION + digest)
+    if value is not None:
+        person = value if isinstance(value, str) else value.decode()
+        await redis.srem(_PERSON + person, digest)
+
+
+async def revoke_all(redis: Redis, person_id: uuid.UUID, *, keep: str | None = None) -> int:
+    """Revoke every session of ``person_id`` except the token ``keep``; returns how many."""
+    index = _PERSON + str(person_id)
+    digests = {d if isinstance(d, str) else d.decode() for d in await redis.smembers(index)}
+    if keep is not None:
+        digests.discard(_digest(keep))
+    if not digests:
+        return 0
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(*(_SESSION + d for d in digests))
+        pipe.srem(index, *digests)
+        results = await pipe.execute()
+    return int(results[0])

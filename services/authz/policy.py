@@ -1,0 +1,111 @@
+"""The one place that decides what an actor may do.
+
+A role is held over an org unit and reaches that unit's whole subtree. A permission lists the roles
+that carry it. "May the actor do P on an object in unit X?" is "does the actor hold a role carrying P
+over any unit on X's path?" (:func:`allows`). Lists use the same rule as an SQL filter: the unit ids
+the actor holds P over (:func:`scope`), tested against the object's path with one array overlap.
+A system admin holds every permission everywhere.
+
+Rules about a person's own things (their household, their profile) live beside the queries that
+apply them (``services.orgs.households``, ``services.people.service``), and use this module for the
+role-based part.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
+
+from services.errors import DomainError, ErrorCode
+from services.people.models import Role, SeatType
+
+
+class Permission(StrEnum):
+    HOUSEHOLD_READ = "household_read"
+    HOUSEHOLD_MANAGE = "household_manage"
+    PERSON_READ = "person_read"
+    PERSON_MANAGE = "person_manage"
+    ORG_MANAGE = "org_manage"
+    ROLE_MANAGE = "role_manage"
+
+
+_STAFF_READ: Final = frozenset(
+    {Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}
+)
+
+POLICY: Final[dict[Permission, frozenset[Role]]] = {
+    Permission.HOUSEHOLD_READ: _STAFF_READ,
+    Permission.HOUSEHOLD_MANAGE: frozenset(
+        {Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_ADMIN}
+    ),
+    Permission.PERSON_READ: _STAFF_READ,
+    Permission.PERSON_MANAGE: frozenset({Role.GRID_WORKER, Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
+    Permission.ORG_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
+    Permission.ROLE_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
+}
+
+# Roles only a system admin may hand out.
+RESERVED_ROLES: Final = frozenset({Role.SYSTEM_ADMIN})
+
+
+class _AllUnits:
+    """The scope of a system admin: every unit."""
+
+    def __repr__(self) -> str:
+        return "ALL_UNITS"
+
+
+ALL_UNITS: Final = _AllUnits()
+
+Scope = frozenset[uuid.UUID] | _AllUnits
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    role: Role
+    unit_id: uuid.UUID | None
+    seat_type: SeatType | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The signed-in person as the services see them: identity plus role grants."""
+
+    person_id: uuid.UUID
+    name: str
+    community_id: uuid.UUID | None
+    household_id: uuid.UUID | None
+    grants: tuple[Grant, ...] = field(default=())
+
+    @property
+    def is_system_admin(self) -> bool:
+        return any(grant.role is Role.SYSTEM_ADMIN for grant in self.grants)
+
+    def has_role(self, role: Role) -> bool:
+        return any(grant.role is role for grant in self.grants)
+
+
+def scope(actor: Actor, permission: Permission) -> Scope:
+    """The units over which ``actor`` holds ``permission`` (each reaching its subtree)."""
+    if actor.is_system_admin:
+        return ALL_UNITS
+    roles = POLICY[permission]
+    return frozenset(
+        grant.unit_id for grant in actor.grants if grant.role in roles and grant.unit_id is not None
+    )
+
+
+def allows(actor: Actor, permission: Permission, unit_path: Sequence[uuid.UUID]) -> bool:
+    """May ``actor`` use ``permission`` on something inside the unit whose path is ``unit_path``?"""
+    units = scope(actor, permission)
+    if isinstance(units, _AllUnits):
+        return True
+    return not units.isdisjoint(unit_path)
+
+
+def require(actor: Actor, permission: Permission, unit_path: Sequence[uuid.UUID]) -> None:
+    if not allows(actor, permission, unit_path):
+        raise DomainError(ErrorCode.FORBIDDEN)

@@ -1,0 +1,49 @@
+"""Domain errors: every expected failure has a code; its message lives in :mod:`services.i18n`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    # input
+    INVALID_ID = "invalid_id"
+    NOT_FOUND = "not_found"
+    TOO_LONG = "too_long"
+    REQUIRED = "required"
+    INVALID_VALUE = "invalid_value"
+    INVALID_PHONE = "invalid_phone"
+    FIRST_OUT_OF_RANGE = "first_out_of_range"
+    INVALID_CURSOR = "invalid_cursor"
+    # accounts
+    INVALID_CREDENTIALS = "invalid_credentials"
+    RATE_LIMITED = "rate_limited"
+    UNAUTHENTICATED = "unauthenticated"
+    WEAK_PASSWORD = "weak_password"
+    PHONE_TAKEN = "phone_taken"
+    ACCOUNT_DISABLED = "account_disabled"
+    # permissions and org tree
+    FORBIDDEN = "forbidden"
+    WRONG_UNIT_KIND = "wrong_unit_kind"
+    CODE_TAKEN = "code_taken"
+    ROLE_EXISTS = "role_exists"
+    SEAT_TYPE_REQUIRED = "seat_type_required"
+    NOT_A_PARTY_MEMBER = "not_a_party_member"
+
+
+class DomainError(Exception):
+    """An expected failure, shown to the user as a typed error.
+
+    ``field`` names the input field at fault (camelCase, as the client sent it); ``params`` fill the
+    message template.
+    """
+
+    def __init__(self, code: ErrorCode, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.field = field
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code.name}, field={self.field!r}, params={self.params!r})"

@@ -1,0 +1,130 @@
+"""Messages for the error codes, in Simplified Chinese (default) and English."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from services.errors import ErrorCode
+
+
+class Language(StrEnum):
+    ZH_CN = "zh-CN"
+    EN = "en"
+
+
+DEFAULT_LANGUAGE = Language.ZH_CN
+
+MESSAGES: dict[ErrorCode, dict[Language, str]] = {
+    ErrorCode.INVALID_ID: {Language.ZH_CN: "编号格式不正确。", Language.EN: "The ID is malformed."},
+    ErrorCode.NOT_FOUND: {Language.ZH_CN: "找不到该对象。", Language.EN: "Not found."},
+    ErrorCode.TOO_LONG: {
+        Language.ZH_CN: "内容过长，最多 {max} 个字符。",
+        Language.EN: "Too long: at most {max} characters.",
+    },
+    ErrorCode.REQUIRED: {Language.ZH_CN: "此项必填。", Language.EN: "This field is required."},
+    ErrorCode.INVALID_VALUE: {Language.ZH_CN: "取值无效。", Language.EN: "Invalid value."},
+    ErrorCode.INVALID_PHONE: {
+        Language.ZH_CN: "手机号格式不正确，应为 11 位数字。",
+        Language.EN: "The phone number must be 11 digits.",
+    },
+    ErrorCode.FIRST_OUT_OF_RANGE: {
+        Language.ZH_CN: "每页条数须在 0 到 {max} 之间。",
+        Language.EN: "`first` must be between 0 and {max}.",
+    },
+    ErrorCode.INVALID_CURSOR: {
+        Language.ZH_CN: "分页游标无效。",
+        Language.EN: "The pagination cursor is invalid.",
+    },
+    ErrorCode.INVALID_CREDENTIALS: {
+        Language.ZH_CN: "手机号或密码错误。",
+        Language.EN: "Wrong phone number or password.",
+    },
+    ErrorCode.RATE_LIMITED: {
+        Language.ZH_CN: "尝试次数过多，请 {retry_after} 秒后再试。",
+        Language.EN: "Too many attempts; try again in {retry_after} seconds.",
+    },
+    ErrorCode.UNAUTHENTICATED: {
+        Language.ZH_CN: "请先登录。",
+        Language.EN: "Please sign in first.",
+    },
+    ErrorCode.WEAK_PASSWORD: {
+        Language.ZH_CN: "密码至少 {min} 位，且须同时包含字母和数字。",
+        Language.EN: "The password needs at least {min} characters with letters and digits.",
+    },
+    ErrorCode.PHONE_TAKEN: {
+        Language.ZH_CN: "该手机号已注册。",
+        Language.EN: "This phone number is already registered.",
+    },
+    ErrorCode.ACCOUNT_DISABLED: {
+        Language.ZH_CN: "该账号已停用。",
+        Language.EN: "This account is disabled.",
+    },
+    ErrorCode.FORBIDDEN: {
+        Language.ZH_CN: "您没有权限执行此操作。",
+        Language.EN: "You are not allowed to do this.",
+    },
+    ErrorCode.WRONG_UNIT_KIND: {
+        Language.ZH_CN: "组织单元类型不符，应为{expected}。",
+        Language.EN: "Wrong kind of unit: expected {expected}.",
+    },
+    ErrorCode.CODE_TAKEN: {
+        Language.ZH_CN: "编码已被使用。",
+        Language.EN: "This code is already in use.",
+    },
+    ErrorCode.ROLE_EXISTS: {
+        Language.ZH_CN: "该人员已担任此职务。",
+        Language.EN: "This person already holds that role there.",
+    },
+    ErrorCode.SEAT_TYPE_REQUIRED: {
+        Language.ZH_CN: "联席会议成员须指定席位类型。",
+        Language.EN: "A joint-meeting member needs a seat type.",
+    },
+    ErrorCode.NOT_A_PARTY_MEMBER: {
+        Language.ZH_CN: "仅党员可以报到。",
+        Language.EN: "Only party members can register with a community.",
+    },
+}
+
+UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {
+    "street": {Language.ZH_CN: "街道", Language.EN: "a street"},
+    "community": {Language.ZH_CN: "社区", Language.EN: "a community"},
+    "grid": {Language.ZH_CN: "网格", Language.EN: "a grid"},
+    "micro_grid": {Language.ZH_CN: "微网格", Language.EN: "a micro-grid"},
+    "department": {Language.ZH_CN: "职能部门", Language.EN: "a department"},
+}
+
+
+def message(code: ErrorCode, language: Language, params: dict[str, Any] | None = None) -> str:
+    template = MESSAGES[code][language]
+    values = dict(params or {})
+    if "expected" in values and values["expected"] in UNIT_KIND_NAMES:
+        values["expected"] = UNIT_KIND_NAMES[values["expected"]][language]
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return template
+
+
+def negotiate(accept_language: str | None) -> Language:
+    """Pick the language from an ``Accept-Language`` header (q-values honoured)."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, rest = part.strip().partition(";")
+        quality = 1.0
+        if rest.strip().startswith("q="):
+            try:
+                quality = float(rest.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag.strip().lower()))
+    for negative_quality, _, tag in sorted(ranked):
+        if negative_quality >= 0:
+            break
+        if tag.startswith("zh"):
+            return Language.ZH_CN
+        if tag.startswith("en"):
+            return Language.EN
+    return DEFAULT_LANGUAGE

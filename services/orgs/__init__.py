@@ -1,0 +1,1 @@
+"""The org tree: street → community → grid → micro-grid, and departments."""

@@ -1,0 +1,1 @@
+"""People, their households and their roles scoped to org units."""

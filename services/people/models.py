@@ -1,0 +1,106 @@
+"""People and the roles they hold, each scoped to an org unit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.db import Base, created_at, uuid_pk
+from services.orgs.models import NAME_MAX
+
+PHONE_LENGTH = 11
+BRANCH_MAX = 100
+
+
+def _values(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    PARTY_MEMBER = "party_member"
+    GRID_WORKER = "grid_worker"
+    GRID_LEADER = "grid_leader"
+    BUILDING_LEADER = "building_leader"
+    COMMUNITY_ADMIN = "community_admin"
+    MEETING_MEMBER = "meeting_member"
+    STREET_ADMIN = "street_admin"
+    DEPARTMENT_STAFF = "department_staff"
+    SYSTEM_ADMIN = "system_admin"
+
+
+class SeatType(StrEnum):
+    """The seat a joint-meeting member holds (联席会议)."""
+
+    PARTY_ORG = "party_org"
+    PARTY_MEMBER_REP = "party_member_rep"
+    RESIDENT_REP = "resident_rep"
+    ASSESSMENT_GROUP = "assessment_group"
+
+
+class Person(Base):
+    """Anyone who signs in: residents, party members, grid workers, staff.
+
+    ``community_id`` is the home community (NULL for street and department staff and system admins).
+    A party member registers (报到) with a home community: ``party_registered_at``.
+    """
+
+    __tablename__ = "person"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    phone: Mapped[str] = mapped_column(String(PHONE_LENGTH), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    community_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    household_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("household.id", ondelete="SET NULL"), index=True
+    )
+    is_party_member: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    party_branch: Mapped[str | None] = mapped_column(String(BRANCH_MAX))
+    party_registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = created_at()
+
+
+class RoleAssignment(Base):
+    """A role held over an org unit; the unit's subtree is the role's scope.
+
+    A system admin's assignment has no unit: its scope is everything.
+    """
+
+    __tablename__ = "role_assignment"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(Enum(Role, name="role", values_callable=_values))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    seat_type: Mapped[SeatType | None] = mapped_column(
+        Enum(SeatType, name="seat_type", values_callable=_values)
+    )
+    created_at: Mapped[datetime] = created_at()
+
+    __table_args__ = (
+        UniqueConstraint(
+            "person_id", "role", "unit_id", name="uq_role_assignment_person_role_unit",
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("ix_role_assignment_person", "person_id"),
+        CheckConstraint(
+            "(role = 'meeting_member') = (seat_type IS NOT NULL)", name="seat_type_iff_meeting"
+        ),
+        CheckConstraint("(role = 'system_admin') = (unit_id IS NULL)", name="unit_unless_system"),
+    )

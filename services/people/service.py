@@ -1,0 +1,270 @@
+"""People and role assignments: scoped reads, creation, roles, party registration."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, delete, false, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import validation
+from services.authz import ALL_UNITS, Actor, Permission, allows, scope
+from services.authz.policy import RESERVED_ROLES
+from services.errors import DomainError, ErrorCode
+from services.orgs.households import get_household
+from services.orgs.models import Household, OrgUnit, UnitKind
+from services.orgs.service import require_unit
+from services.pagination import Page, keyset_page
+from services.people.models import BRANCH_MAX, Person, Role, RoleAssignment, SeatType
+from services.orgs.models import NAME_MAX
+
+# The kind of unit each role is held over.
+ROLE_UNIT_KINDS: dict[Role, tuple[UnitKind, ...]] = {
+    Role.RESIDENT: (UnitKind.COMMUNITY,),
+    Role.PARTY_MEMBER: (UnitKind.COMMUNITY,),
+    Role.GRID_WORKER: (UnitKind.GRID,),
+    Role.GRID_LEADER: (UnitKind.GRID,),
+    Role.BUILDING_LEADER: (UnitKind.GRID, UnitKind.MICRO_GRID),
+    Role.COMMUNITY_ADMIN: (UnitKind.COMMUNITY,),
+    Role.MEETING_MEMBER: (UnitKind.COMMUNITY,),
+    Role.STREET_ADMIN: (UnitKind.STREET,),
+    Role.DEPARTMENT_STAFF: (UnitKind.DEPARTMENT,),
+    Role.SYSTEM_ADMIN: (),
+}
+
+
+def readable(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: the people ``actor`` may read (themselves, and whoever is in their scope)."""
+    units = scope(actor, Permission.PERSON_READ)
+    if units is ALL_UNITS:
+        return Person.id.is_not(None)
+    assert isinstance(units, frozenset)
+    conditions: list[ColumnElement[bool]] = [Person.id == actor.person_id]
+    if units:
+        within = select(OrgUnit.id).where(OrgUnit.path.overlap(list(units)))
+        conditions += [
+            Person.community_id.in_(within),
+            Person.household_id.in_(select(Household.id).where(Household.grid_id.in_(within))),
+            Person.id.in_(
+                select(RoleAssignment.person_id).where(RoleAssignment.unit_id.in_(within))
+            ),
+        ]
+    return or_(false(), *conditions)
+
+
+async def get_person(session: AsyncSession, actor: Actor, person_id: uuid.UUID) -> Person | None:
+    return await session.scalar(select(Person).where(Person.id == person_id, readable(actor)))
+
+
+async def get_role_assignment(
+    session: AsyncSession, actor: Actor, assignment_id: uuid.UUID
+) -> RoleAssignment | None:
+    """A role assignment, visible to whoever may see the person holding it."""
+    return await session.scalar(
+        select(RoleAssignment)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(RoleAssignment.id == assignment_id, readable(actor))
+    )
+
+
+async def people_by_ids(
+    session: AsyncSession, actor: Actor, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Person]:
+    rows = await session.scalars(select(Person).where(Person.id.in_(ids), readable(actor)))
+    return {row.id: row for row in rows}
+
+
+async def members_of_households(
+    session: AsyncSession, household_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Person]]:
+    """Members of each household; the caller has already checked the households are readable."""
+    rows = await session.scalars(
+        select(Person).where(Person.household_id.in_(household_ids)).order_by(Person.name)
+    )
+    grouped: dict[uuid.UUID, list[Person]] = {hid: [] for hid in household_ids}
+    for person in rows:
+        assert person.household_id is not None
+        grouped[person.household_id].append(person)
+    return grouped
+
+
+async def roles_of_people(
+    session: AsyncSession, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[RoleAssignment]]:
+    rows = await session.scalars(
+        select(RoleAssignment)
+        .where(RoleAssignment.person_id.in_(person_ids))
+        .order_by(RoleAssignment.created_at, RoleAssignment.id)
+    )
+    grouped: dict[uuid.UUID, list[RoleAssignment]] = {pid: [] for pid in person_ids}
+    for assignment in rows:
+        grouped[assignment.person_id].append(assignment)
+    return grouped
+
+
+async def list_people(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    unit_id: uuid.UUID | None = None,
+    role: Role | None = None,
+    first: int,
+    after: str | None = None,
+) -> Page[Person]:
+    stmt = select(Person).where(readable(actor))
+    if unit_id is not None:
+        within = select(OrgUnit.id).where(OrgUnit.path.any(unit_id))
+        stmt = stmt.where(
+            or_(
+                Person.community_id.in_(within),
+                Person.household_id.in_(select(Household.id).where(Household.grid_id.in_(within))),
+            )
+        )
+    if role is not None:
+        stmt = stmt.where(
+            Person.id.in_(select(RoleAssignment.person_id).where(RoleAssignment.role == role))
+        )
+    return await keyset_page(session, stmt, (Person.name, Person.id), first=first, after=after)
+
+
+async def get_by_phone(session: AsyncSession, phone: str) -> Person | None:
+    return await session.scalar(select(Person).where(Person.phone == phone))
+
+
+async def create_person(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    name: str,
+    phone: str,
+    household_id: uuid.UUID | None = None,
+    community_id: uuid.UUID | None = None,
+    is_party_member: bool = False,
+    party_branch: str | None = None,
+    password_hash: str | None = None,
+) -> Person:
+    """Register a person in a household (or directly in a community) the actor manages.
+
+    Everyone registered here is a resident of that community (the RESIDENT role is granted).
+    """
+    name = validation.required_text(name, field="name", max_length=NAME_MAX)
+    phone = validation.phone(phone)
+    party_branch = validation.text(
+        party_branch, field="partyBranch", max_length=BRANCH_MAX, required=False
+    )
+    if household_id is not None:
+        household = await get_household(session, actor, household_id)
+        if household is None:
+            raise DomainError(ErrorCode.NOT_FOUND, field="householdId")
+        grid = await session.get(OrgUnit, household.grid_id)
+        assert grid is not None
+        path = grid.path
+        community_id = household.community_id
+    elif community_id is not None:
+        community = await require_unit(
+            session, community_id, kinds=[UnitKind.COMMUNITY], field="communityId"
+        )
+        path = community.path
+    else:
+        raise DomainError(ErrorCode.REQUIRED, field="householdId")
+    if not allows(actor, Permission.PERSON_MANAGE, path):
+        raise DomainError(ErrorCode.FORBIDDEN, field="householdId")
+    person = Person(
+        name=name,
+        phone=phone,
+        household_id=household_id,
+        community_id=community_id,
+        is_party_member=is_party_member,
+        party_branch=party_branch,
+        password_hash=password_hash,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(person)
+            await session.flush()
+    except IntegrityError as error:
+        raise DomainError(ErrorCode.PHONE_TAKEN, field="phone") from error
+    session.add(RoleAssignment(person_id=person.id, role=Role.RESIDENT, unit_id=community_id))
+    if is_party_member:
+        session.add(
+            RoleAssignment(person_id=person.id, role=Role.PARTY_MEMBER, unit_id=community_id)
+        )
+    await session.flush()
+    return person
+
+
+async def assign_role(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    person_id: uuid.UUID,
+    role: Role,
+    unit_id: uuid.UUID | None,
+    seat_type: SeatType | None = None,
+) -> RoleAssignment:
+    """Give ``person_id`` a role over a unit inside the actor's ROLE_MANAGE scope."""
+    if role in RESERVED_ROLES:
+        if not actor.is_system_admin:
+            raise DomainError(ErrorCode.FORBIDDEN, field="role")
+        unit_id = None
+    else:
+        if unit_id is None:
+            raise DomainError(ErrorCode.REQUIRED, field="unitId")
+        unit = await require_unit(session, unit_id, kinds=ROLE_UNIT_KINDS[role], field="unitId")
+        if not allows(actor, Permission.ROLE_MANAGE, unit.path):
+            raise DomainError(ErrorCode.FORBIDDEN, field="unitId")
+    if (role is Role.MEETING_MEMBER) != (seat_type is not None):
+        raise DomainError(ErrorCode.SEAT_TYPE_REQUIRED, field="seatType")
+    if await session.get(Person, person_id) is None:
+        raise DomainError(ErrorCode.NOT_FOUND, field="personId")
+    assignment = RoleAssignment(person_id=person_id, role=role, unit_id=unit_id, seat_type=seat_type)
+    try:
+        async with session.begin_nested():
+            session.add(assignment)
+            await session.flush()
+    except IntegrityError as error:
+        raise DomainError(ErrorCode.ROLE_EXISTS, field="role") from error
+    return assignment
+
+
+async def revoke_role(session: AsyncSession, actor: Actor, *, assignment_id: uuid.UUID) -> None:
+    assignment = await session.get(RoleAssignment, assignment_id)
+    if assignment is None:
+        raise DomainError(ErrorCode.NOT_FOUND, field="id")
+    if assignment.unit_id is None:
+        allowed = actor.is_system_admin
+    else:
+        unit = await session.get(OrgUnit, assignment.unit_id)
+        assert unit is not None
+        allowed = allows(actor, Permission.ROLE_MANAGE, unit.path)
+    if not allowed:
+        raise DomainError(ErrorCode.FORBIDDEN, field="id")
+    await session.execute(delete(RoleAssignment).where(RoleAssignment.id == assignment_id))
+
+
+async def register_party_member(
+    session: AsyncSession, actor: Actor, *, community_id: uuid.UUID, party_branch: str | None
+) -> Person:
+    """报到: a party member registers with the residential community they live in."""
+    person = await session.get(Person, actor.person_id)
+    assert person is not None
+    if not person.is_party_member:
+        raise DomainError(ErrorCode.NOT_A_PARTY_MEMBER)
+    community = await require_unit(
+        session, community_id, kinds=[UnitKind.COMMUNITY], field="communityId"
+    )
+    branch = validation.text(party_branch, field="partyBranch", max_length=BRANCH_MAX, required=False)
+    person.community_id = community.id
+    person.party_branch = branch or person.party_branch
+    person.party_registered_at = datetime.now(UTC)
+    await session.execute(
+        delete(RoleAssignment).where(
+            RoleAssignment.person_id == person.id, RoleAssignment.role == Role.PARTY_MEMBER
+        )
+    )
+    session.add(RoleAssignment(person_id=person.id, role=Role.PARTY_MEMBER, unit_id=community.id))
+    await session.flush()
+    return person
