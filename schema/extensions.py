@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from schema.context import Context
 from schema.errors import extensions_for
@@ -31,9 +32,8 @@ class RequestTransaction(SchemaExtension):
         context = self.execution_context.context
         if not isinstance(context, Context):
             return
-        is_mutation = self.execution_context.operation_type is OperationType.MUTATION
         try:
-            await context.finish(commit=is_mutation)
+            await context.finish(commit=self._is_mutation())
         except Exception:
             log.exception("commit failed")
             result = self.execution_context.result
@@ -45,6 +45,15 @@ class RequestTransaction(SchemaExtension):
                         extensions={"code": "INTERNAL"},
                     )
                 ]
+
+
+    def _is_mutation(self) -> bool:
+        if self.execution_context.graphql_document is None:
+            return False
+        try:
+            return self.execution_context.operation_type is OperationType.MUTATION
+        except Exception:  # no such operation in the document: nothing ran
+            return False
 
 
 class ErrorPolicy(SchemaExtension):

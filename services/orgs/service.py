@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import validation
-from services.authz import Actor, Permission, require
+from services.authz import Actor, Permission, allows
 from services.errors import DomainError, ErrorCode
 from services.orgs.models import CODE_MAX, NAME_MAX, PARENT_KIND, OrgUnit, UnitKind
 from services.pagination import Page, keyset_page
@@ -79,7 +79,8 @@ async def create_unit(
         if not kinds:
             raise DomainError(ErrorCode.INVALID_VALUE, field="parentId")
         parent = await require_unit(session, parent_id, kinds=kinds, field="parentId")
-        require(actor, Permission.ORG_MANAGE, parent.path)
+        if not allows(actor, Permission.ORG_MANAGE, parent.path):
+            raise DomainError(ErrorCode.FORBIDDEN, field="parentId")
     unit_id = uuid.uuid4()
     unit = OrgUnit(
         id=unit_id,

@@ -1,0 +1,125 @@
+"""Fixtures: real PostgreSQL and Redis (the machine's, via URLs, or embedded), one app per session.
+
+Every test starts from empty tables and an empty Redis database. Tests drive the app through
+``httpx.AsyncClient`` over ASGI, the way a client would, or call services with a real session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+
+from api import migrate
+from api.app import create_app
+from api.settings import Settings
+from api.state import AppState
+from services.auth import passwords
+from services.models import metadata
+from tests import servers
+from tests.support import Api, World, build_world
+
+TABLES = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("servers")
+
+
+@pytest.fixture(scope="session")
+def server_url(data_dir: Path) -> str:
+    return servers.server_url(data_dir)
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    name = f"gridpoints_test_{os.getpid()}"
+    url = await servers.create_database(server_url, name)
+    await asyncio.to_thread(migrate.upgrade, url)
+    yield url
+    await servers.drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def redis_url(data_dir: Path) -> str:
+    return servers.redis_url(data_dir)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(
+        signin_attempts_per_phone=5,
+        signin_attempts_per_client=20,
+        session_ttl=3600,
+        password_time_cost=1,
+        password_memory_kib=8192,
+        json_logs=False,
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_passwords(settings: Settings) -> Iterator[None]:
+    passwords.configure(
+        time_cost=settings.password_time_cost, memory_cost_kib=settings.password_memory_kib
+    )
+    yield
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, database_url: str, redis_url: str) -> AsyncIterator[Starlette]:
+    application = create_app(settings, database_url=database_url, redis_url=redis_url)
+    yield application
+    await application.state.gridpoints.close()
+
+
+@pytest.fixture(scope="session")
+def state(app: Starlette) -> AppState:
+    return app.state.gridpoints  # type: ignore[no-any-return]
+
+
+@pytest.fixture(autouse=True)
+async def clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty tables and Redis before each test that touches them."""
+    if "state" in request.fixturenames or "api" in request.fixturenames:
+        state: AppState = request.getfixturevalue("state")
+        async with state.engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        await state.redis.flushdb()
+    yield
+
+
+@pytest.fixture
+async def session(state: AppState) -> AsyncIterator[AsyncSession]:
+    """A real session; the test commits what it wants others to see."""
+    async with state.sessions() as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def redis(state: AppState) -> Redis:
+    return state.redis
+
+
+@pytest.fixture
+async def api(app: Starlette) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),
+        base_url="http://gridpoints.test",
+    ) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+async def world(session: AsyncSession) -> World:
+    built = await build_world(session)
+    await session.commit()
+    return built
