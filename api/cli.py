@@ -285,3 +285,7 @@ def import_residents_command(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
