@@ -42,18 +42,18 @@ async def readyz(request: Request) -> Response:
 
     for name, probe in (("postgres", database), ("redis", state.redis.ping)):
         try:
-            await asyncio.wait_for(probe(), timeout=1.0)  # type: ignore[operator]
+            await asyncio.wait_for(probe(), timeout=1.0)
             checks[name] = "ok"
         except Exception as error:  # any failure means "not ready"
             log.warning("readiness check failed", extra={"check": name, "error": repr(error)})
             checks[name] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ready" if ready else "unavailable", **checks}, 200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", **checks}, 200 if ready else 503
+    )
 
 
-def create_app(
-    settings: Settings | None = None, *, database_url: str, redis_url: str
-) -> Starlette:
+def create_app(settings: Settings | None = None, *, database_url: str, redis_url: str) -> Starlette:
     """Build the app for already-resolved URLs (migrations and embedded servers happen before)."""
     settings = settings or get_settings()
     state = AppState.open(settings, database_url, redis_url)

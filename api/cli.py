@@ -27,8 +27,8 @@ from services.auth import passwords
 from services.authz import Actor, Grant
 from services.errors import DomainError
 from services.i18n import Language, message
-from services.people.models import Person, Role, RoleAssignment
 from services.people.importer import REQUIRED_COLUMNS, import_residents
+from services.people.models import Person, Role, RoleAssignment
 from services.validation import phone as normalize_phone
 
 app = typer.Typer(help="GridPoints: community volunteer points.", no_args_is_help=True)
@@ -71,9 +71,9 @@ def _in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T
     async def run() -> T:
         engine = create_async_engine(url)
         try:
-            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-                async with session.begin():
-                    return await work(session)
+            sessions = async_sessionmaker(engine, expire_on_commit=False)
+            async with sessions() as session, session.begin():
+                return await work(session)
         finally:
             await engine.dispose()
 
@@ -226,9 +226,7 @@ def set_password(
 @import_app.command("residents")
 def import_residents_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    all_or_nothing: Annotated[
-        bool, typer.Option(help="Import nothing if any row is bad.")
-    ] = False,
+    all_or_nothing: Annotated[bool, typer.Option(help="Import nothing if any row is bad.")] = False,
     dry_run: Annotated[bool, typer.Option(help="Check every row, write nothing.")] = False,
     language: Annotated[str, typer.Option(help="Messages in zh-CN or en.")] = "zh-CN",
 ) -> None:
@@ -271,7 +269,9 @@ def import_residents_command(
     if report.errors:
         table = Table("line", "field", "problem", title="rejected rows")
         for error in report.errors:
-            table.add_row(str(error.line), error.field or "", message(error.code, lang, error.params))
+            table.add_row(
+                str(error.line), error.field or "", message(error.code, lang, error.params)
+            )
         console.print(table)
     imported = 0 if dry_run else report.imported
     console.print(

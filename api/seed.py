@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth.passwords import hash_password
@@ -211,7 +211,10 @@ def _build(password_hash: str) -> _Batch:
                         "community_id": cid,
                         "grid_id": grid["id"],
                         "micro_grid_id": micro[building % len(micro)]["id"],
-                        "address": f"{c_name}{grid_number}区{building + 1}栋{room // 2 + 1}单元{room + 101}室",
+                        "address": (
+                            f"{c_name}{grid_number}区{building + 1}栋"
+                            f"{room // 2 + 1}单元{room + 101}室"
+                        ),
                     }
                 )
                 resident_number += 1
@@ -240,7 +243,11 @@ def _build(password_hash: str) -> _Batch:
             _role(
                 batch,
                 _person(
-                    batch, name(), building_leader_phone(grid_number), password_hash, community_id=cid
+                    batch,
+                    name(),
+                    building_leader_phone(grid_number),
+                    password_hash,
+                    community_id=cid,
                 ),
                 Role.BUILDING_LEADER,
                 micro[0]["id"],
@@ -263,6 +270,7 @@ async def seed_demo(session: AsyncSession, password: str) -> SeedSummary:
     await session.execute(insert(Person), batch.people)
     await session.execute(insert(CenterHousehold), batch.centers)
     table = Household.__table__
+    assert isinstance(table, Table)
     await session.execute(
         update(table)
         .where(table.c.id == bindparam("hid"))

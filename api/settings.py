@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_kib: int = 65536
 
-    demo_password: str = "gridpoints2026"
+    demo_password: str = "gridpoints2026"  # noqa: S105 (the documented demo password)
 
 
 @lru_cache(maxsize=1)

@@ -46,7 +46,6 @@ class RequestTransaction(SchemaExtension):
                     )
                 ]
 
-
     def _is_mutation(self) -> bool:
         if self.execution_context.graphql_document is None:
             return False

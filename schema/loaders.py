@@ -12,15 +12,14 @@ from strawberry.dataloader import DataLoader
 from services.authz import Actor
 from services.orgs import households as household_service
 from services.orgs import service as org_service
-from services.orgs.models import Household, OrgUnit
 from services.people import service as people_service
-from services.people.models import Person, RoleAssignment
 
 if TYPE_CHECKING:
     from schema.context import Context
 
-K = TypeVar("K")
 V = TypeVar("V")
+Fetch = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[dict[uuid.UUID, V]]]
+ScopedFetch = Callable[[AsyncSession, Actor, Sequence[uuid.UUID]], Awaitable[dict[uuid.UUID, V]]]
 
 
 class Loaders:
@@ -29,29 +28,27 @@ class Loaders:
     def __init__(self, context: Context, actor: Actor | None) -> None:
         self._context = context
         self._actor = actor
-        self.unit = self._loader(lambda s, ids: org_service.units_by_ids(s, ids), None)
+        self.unit = self._by_id(org_service.units_by_ids)
         self.household = self._scoped(household_service.households_by_ids)
         self.person = self._scoped(people_service.people_by_ids)
-        self.members = self._loader(people_service.members_of_households, [])
-        self.roles = self._loader(people_service.roles_of_people, [])
+        self.members = self._grouped(people_service.members_of_households)
+        self.roles = self._grouped(people_service.roles_of_people)
 
-    def _loader(
-        self,
-        fetch: Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[dict[uuid.UUID, V]]],
-        missing: V,
-    ) -> DataLoader[uuid.UUID, V]:
-        async def load(keys: list[uuid.UUID]) -> list[V]:
+    def _by_id(self, fetch: Fetch[V]) -> DataLoader[uuid.UUID, V | None]:
+        async def load(keys: list[uuid.UUID]) -> list[V | None]:
             found = await self._context.db(lambda s: fetch(s, keys))
-            return [found.get(key, missing) for key in keys]
+            return [found.get(key) for key in keys]
 
         return DataLoader(load_fn=load)
 
-    def _scoped(
-        self,
-        fetch: Callable[
-            [AsyncSession, Actor, Sequence[uuid.UUID]], Awaitable[dict[uuid.UUID, V]]
-        ],
-    ) -> DataLoader[uuid.UUID, V | None]:
+    def _grouped(self, fetch: Fetch[list[V]]) -> DataLoader[uuid.UUID, list[V]]:
+        async def load(keys: list[uuid.UUID]) -> list[list[V]]:
+            found = await self._context.db(lambda s: fetch(s, keys))
+            return [found.get(key, []) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+    def _scoped(self, fetch: ScopedFetch[V]) -> DataLoader[uuid.UUID, V | None]:
         actor = self._actor
 
         async def load(keys: list[uuid.UUID]) -> list[V | None]:
@@ -61,6 +58,3 @@ class Loaders:
             return [found.get(key) for key in keys]
 
         return DataLoader(load_fn=load)
-
-
-__all__ = ["Household", "Loaders", "OrgUnit", "Person", "RoleAssignment"]

@@ -55,7 +55,9 @@ RESOLVERS: dict[str, Resolver] = {
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field(description="Any object by its global ID; null if absent or not yours to see.")
+    @strawberry.field(
+        description="Any object by its global ID; null if absent or not yours to see."
+    )
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         actor = await info.context.require_actor()
         type_name, local_id = from_global_id(id)

@@ -75,7 +75,9 @@ class Connection(Generic[T]):
 
 
 def connection(page: Page[M], convert: Callable[[M], T]) -> Connection[T]:
-    edges = [Edge(node=convert(item), cursor=c) for item, c in zip(page.items, page.cursors, strict=True)]
+    edges = [
+        Edge(node=convert(item), cursor=c) for item, c in zip(page.items, page.cursors, strict=True)
+    ]
     return Connection(
         edges=edges,
         page_info=PageInfo(

@@ -20,7 +20,7 @@ class ErrorCode(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     RATE_LIMITED = "rate_limited"
     UNAUTHENTICATED = "unauthenticated"
-    WEAK_PASSWORD = "weak_password"
+    WEAK_PASSWORD = "weak_password"  # noqa: S105
     PHONE_TAKEN = "phone_taken"
     ACCOUNT_DISABLED = "account_disabled"
     # permissions and org tree

@@ -72,7 +72,7 @@ def check_first(first: int) -> int:
 
 async def keyset_page(
     session: AsyncSession,
-    stmt: Select[tuple[T]],
+    stmt: Select[T],
     order_by: Sequence[InstrumentedAttribute[Any]],
     *,
     first: int,

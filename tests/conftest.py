@@ -71,7 +71,7 @@ def cheap_passwords(settings: Settings) -> Iterator[None]:
     passwords.configure(
         time_cost=settings.password_time_cost, memory_cost_kib=settings.password_memory_kib
     )
-    yield
+    return
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +94,7 @@ async def clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         async with state.engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
         await state.redis.flushdb()
-    yield
+    return
 
 
 @pytest.fixture

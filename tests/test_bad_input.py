@@ -112,7 +112,8 @@ async def test_first_beyond_int32_is_a_validation_error(api: Api, world: World) 
     token = await api.sign_in(world.phones["admin"])
     reply = await api("{ households(first: 99999999999) { nodes { id } } }", token=token)
     assert_clean(reply)
-    assert reply.errors and reply.body.get("data") is None
+    assert reply.errors
+    assert reply.body.get("data") is None
 
 
 async def test_forged_cursor_is_typed(api: Api, world: World) -> None:
@@ -152,7 +153,8 @@ async def test_deep_query_is_refused(api: Api, world: World) -> None:
     deep = "{ me { community " + "{ parent " * 14 + "{ id }" + " }" * 14 + " } }"
     reply = await api(deep, token=token)
     assert_clean(reply)
-    assert reply.errors and "exceeds maximum operation depth" in reply.errors[0]["message"]
+    assert reply.errors
+    assert "exceeds maximum operation depth" in reply.errors[0]["message"]
 
 
 async def test_too_many_aliases_are_refused(api: Api, world: World) -> None:
@@ -160,14 +162,16 @@ async def test_too_many_aliases_are_refused(api: Api, world: World) -> None:
     query = "{ " + " ".join(f"a{n}: me {{ id }}" for n in range(100)) + " }"
     reply = await api(query, token=token)
     assert_clean(reply)
-    assert reply.errors and "aliases" in reply.errors[0]["message"]
+    assert reply.errors
+    assert "aliases" in reply.errors[0]["message"]
 
 
 async def test_too_many_tokens_are_refused_before_validation(api: Api) -> None:
     query = "{ " + "me { id } " * 3000 + "}"
     reply = await api(query)
     assert_clean(reply)
-    assert reply.errors and "token" in reply.errors[0]["message"].lower()
+    assert reply.errors
+    assert "token" in reply.errors[0]["message"].lower()
 
 
 async def test_unexpected_errors_are_masked_and_localized(

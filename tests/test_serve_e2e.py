@@ -79,7 +79,8 @@ async def test_serve_with_demo_data_then_sign_in_and_me(server_url: str, redis_u
             grids = {h["grid"]["code"] for h in households.json()["data"]["households"]["nodes"]}
             assert grids == {"DX-C1-G01"}
             home = await client.get("/")
-            assert home.status_code == 200 and "GridPoints" in home.text
+            assert home.status_code == 200
+            assert "GridPoints" in home.text
     finally:
         process.terminate()
         output = (await asyncio.wait_for(process.communicate(), 30))[0].decode()

@@ -27,7 +27,9 @@ class OrgQuery:
         await info.context.require_actor()
         parent = decode_id(parent_id, "OrgUnit", field="parentId") if parent_id else None
         page = await info.context.db(
-            lambda s: org_service.list_units(s, kind=kind, parent_id=parent, first=first, after=after)
+            lambda s: org_service.list_units(
+                s, kind=kind, parent_id=parent, first=first, after=after
+            )
         )
         return connection(page, OrgUnit.from_model)
 

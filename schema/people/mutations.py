@@ -85,7 +85,9 @@ class PeopleMutation:
                 party_branch=input.party_branch,
             ),
         )
-        return PersonPayload(person=Person.from_model(person) if person else None, errors=errors)
+        return PersonPayload(
+            person=Person.from_model(person) if person else None, errors=list(errors)
+        )
 
     @strawberry.mutation(description="Give a person a role over a unit in your scope.")
     async def role_assign(

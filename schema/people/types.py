@@ -51,7 +51,9 @@ class RoleAssignment(Node):
         return OrgUnit.from_model(unit) if unit else None
 
 
-@strawberry.type(description="Someone who signs in: a resident, party member, grid worker or staff.")
+@strawberry.type(
+    description="Someone who signs in: a resident, party member, grid worker or staff."
+)
 class Person(Node):
     local_id: strawberry.Private[uuid.UUID]
     household_local_id: strawberry.Private[uuid.UUID | None]

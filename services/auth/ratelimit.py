@@ -15,7 +15,7 @@ return {count, ttl}
 
 async def hit(redis: Redis, key: str, *, limit: int, window: int) -> int | None:
     """Count one attempt under ``key``; over ``limit`` in ``window`` s returns seconds to wait."""
-    count, ttl = await redis.eval(_HIT, 1, "gp:rl:" + key, window)  # type: ignore[misc]
+    count, ttl = await redis.eval(_HIT, 1, "gp:rl:" + key, window)
     if int(count) > limit:
         return max(int(ttl), 1)
     return None

@@ -57,7 +57,8 @@ async def sign_in(
     stored = person.password_hash if person else None
     if not await asyncio.to_thread(passwords.verify, stored, password[:256]):
         raise DomainError(ErrorCode.INVALID_CREDENTIALS)
-    assert person is not None and person.password_hash is not None
+    assert person is not None
+    assert person.password_hash is not None
     if not person.is_active:
         raise DomainError(ErrorCode.ACCOUNT_DISABLED)
     if passwords.needs_rehash(person.password_hash):

@@ -1,9 +1,10 @@
 """The one place that decides what an actor may do.
 
-A role is held over an org unit and reaches that unit's whole subtree. A permission lists the roles
-that carry it. "May the actor do P on an object in unit X?" is "does the actor hold a role carrying P
-over any unit on X's path?" (:func:`allows`). Lists use the same rule as an SQL filter: the unit ids
-the actor holds P over (:func:`scope`), tested against the object's path with one array overlap.
+A role is held over an org unit and reaches that unit's whole subtree. A permission lists the
+roles that carry it. "May the actor do P on an object in unit X?" is "does the actor hold a role
+carrying P over any unit on X's path?" (:func:`allows`). Lists use the same rule as an SQL
+filter: the unit ids the actor holds P over (:func:`scope`), tested against the object's path with
+one array overlap.
 A system admin holds every permission everywhere.
 
 Rules about a person's own things (their household, their profile) live beside the queries that
@@ -42,7 +43,9 @@ POLICY: Final[dict[Permission, frozenset[Role]]] = {
         {Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_ADMIN}
     ),
     Permission.PERSON_READ: _STAFF_READ,
-    Permission.PERSON_MANAGE: frozenset({Role.GRID_WORKER, Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
+    Permission.PERSON_MANAGE: frozenset(
+        {Role.GRID_WORKER, Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}
+    ),
     Permission.ORG_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
     Permission.ROLE_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
 }

@@ -21,7 +21,7 @@ from services.orgs.service import require_unit
 from services.pagination import Page, keyset_page
 
 
-def _units_within(units: frozenset[uuid.UUID]) -> Select[tuple[uuid.UUID]]:
+def _units_within(units: frozenset[uuid.UUID]) -> Select[uuid.UUID]:
     return select(OrgUnit.id).where(OrgUnit.path.overlap(list(units)))
 
 
@@ -68,7 +68,7 @@ async def list_households(
     if unit_id is not None:
         stmt = stmt.where(
             or_(
-                Household.grid_id.in_(select(OrgUnit.id).where(OrgUnit.path.any(unit_id))),
+                Household.grid_id.in_(select(OrgUnit.id).where(OrgUnit.path.contains([unit_id]))),
                 Household.micro_grid_id == unit_id,
             )
         )

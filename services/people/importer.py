@@ -176,6 +176,8 @@ async def _write_people(
     roles = [
         {"person_id": p["id"], "role": role, "unit_id": p["community_id"]}
         for p in people
-        for role in ((Role.RESIDENT, Role.PARTY_MEMBER) if p["is_party_member"] else (Role.RESIDENT,))
+        for role in (
+            (Role.RESIDENT, Role.PARTY_MEMBER) if p["is_party_member"] else (Role.RESIDENT,)
+        )
     ]
     await session.execute(insert(RoleAssignment), roles)

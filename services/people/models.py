@@ -95,7 +95,10 @@ class RoleAssignment(Base):
 
     __table_args__ = (
         UniqueConstraint(
-            "person_id", "role", "unit_id", name="uq_role_assignment_person_role_unit",
+            "person_id",
+            "role",
+            "unit_id",
+            name="uq_role_assignment_person_role_unit",
             postgresql_nulls_not_distinct=True,
         ),
         Index("ix_role_assignment_person", "person_id"),

@@ -15,11 +15,10 @@ from services.authz import ALL_UNITS, Actor, Permission, allows, scope
 from services.authz.policy import RESERVED_ROLES
 from services.errors import DomainError, ErrorCode
 from services.orgs.households import get_household
-from services.orgs.models import Household, OrgUnit, UnitKind
+from services.orgs.models import NAME_MAX, Household, OrgUnit, UnitKind
 from services.orgs.service import require_unit
 from services.pagination import Page, keyset_page
 from services.people.models import BRANCH_MAX, Person, Role, RoleAssignment, SeatType
-from services.orgs.models import NAME_MAX
 
 # The kind of unit each role is held over.
 ROLE_UNIT_KINDS: dict[Role, tuple[UnitKind, ...]] = {
@@ -116,7 +115,7 @@ async def list_people(
 ) -> Page[Person]:
     stmt = select(Person).where(readable(actor))
     if unit_id is not None:
-        within = select(OrgUnit.id).where(OrgUnit.path.any(unit_id))
+        within = select(OrgUnit.id).where(OrgUnit.path.contains([unit_id]))
         stmt = stmt.where(
             or_(
                 Person.community_id.in_(within),
@@ -220,7 +219,9 @@ async def assign_role(
         raise DomainError(ErrorCode.SEAT_TYPE_REQUIRED, field="seatType")
     if await session.get(Person, person_id) is None:
         raise DomainError(ErrorCode.NOT_FOUND, field="personId")
-    assignment = RoleAssignment(person_id=person_id, role=role, unit_id=unit_id, seat_type=seat_type)
+    assignment = RoleAssignment(
+        person_id=person_id, role=role, unit_id=unit_id, seat_type=seat_type
+    )
     try:
         async with session.begin_nested():
             session.add(assignment)
@@ -256,7 +257,9 @@ async def register_party_member(
     community = await require_unit(
         session, community_id, kinds=[UnitKind.COMMUNITY], field="communityId"
     )
-    branch = validation.text(party_branch, field="partyBranch", max_length=BRANCH_MAX, required=False)
+    branch = validation.text(
+        party_branch, field="partyBranch", max_length=BRANCH_MAX, required=False
+    )
     person.community_id = community.id
     person.party_branch = branch or person.party_branch
     person.party_registered_at = datetime.now(UTC)

@@ -69,7 +69,8 @@ async def test_grid_worker_cannot_change_another_grids_household(
         "errors": [{"code": "NOT_FOUND", "field": "id"}],
     }
     household = await session.get(Household, world.households["hB1"])
-    assert household is not None and household.address == "hB1号楼101室"
+    assert household is not None
+    assert household.address == "hB1号楼101室"
 
     mine = await api(
         UPDATE,

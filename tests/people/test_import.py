@@ -72,10 +72,8 @@ async def test_good_rows_import_and_bad_rows_are_reported(
     assert set(imported) == {"13512340001", "13512340002", "13512340003", "13512340004"}
     assert imported["13512340001"].household_id == imported["13512340002"].household_id
     assert imported["13512340004"].household_id == world.households["hA1"]
-    assert (
-        imported["13512340001"].is_party_member
-        and imported["13512340001"].party_branch == "稻香党支部"
-    )
+    assert imported["13512340001"].is_party_member
+    assert imported["13512340001"].party_branch == "稻香党支部"
     roles = set(
         await session.scalars(
             select(RoleAssignment.role).where(
