@@ -17,6 +17,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1
 RUN useradd --system --uid 10001 --user-group --home-dir /app --create-home gridpoints
 COPY --from=build /opt/venv /opt/venv
+COPY web/public /app/web
+ENV GRIDPOINTS_WEB_DIR=/app/web \
+    GRIDPOINTS_GRAPHIQL=false \
+    GRIDPOINTS_INTROSPECTION=false
 WORKDIR /app
 USER gridpoints
 EXPOSE 8000

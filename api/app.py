@@ -12,7 +12,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.graphql_view import GraphQLView
@@ -22,8 +22,13 @@ from schema.build import Limits, build_schema
 
 log = logging.getLogger("gridpoints")
 
-WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
-WEB_PLACEHOLDER = Path(__file__).resolve().parent.parent / "web" / "public"
+WEB = Path(__file__).resolve().parent.parent / "web"
+
+
+def web_directory(settings: Settings) -> Path | None:
+    """The folder served at ``/``: the setting, else the built app, else the placeholder page."""
+    candidates = [settings.web_dir] if settings.web_dir else [WEB / "dist", WEB / "public"]
+    return next((path for path in candidates if (path / "index.html").exists()), None)
 
 
 async def healthz(request: Request) -> Response:
@@ -76,15 +81,16 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
         finally:
             await state.close()
 
-    web = WEB_DIST if (WEB_DIST / "index.html").exists() else WEB_PLACEHOLDER
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Mount("/", StaticFiles(directory=web, html=True, check_dir=False), name="web"),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+    ]
+    web = web_directory(settings)
+    if web is not None:
+        routes.append(Mount("/", StaticFiles(directory=web, html=True), name="web"))
+    else:
+        log.warning("no web app found: / is not served", extra={"looked_in": str(WEB)})
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gridpoints = state
     return app

@@ -27,7 +27,7 @@ from services.auth import passwords
 from services.authz import Actor, Grant
 from services.errors import DomainError
 from services.i18n import Language, message
-from services.people.importer import REQUIRED_COLUMNS, import_residents
+from services.people.importer import REQUIRED_COLUMNS, ImportReport, import_residents
 from services.people.models import Person, Role, RoleAssignment
 from services.validation import phone as normalize_phone
 
@@ -240,28 +240,31 @@ def import_residents_command(
         reader = csv.DictReader(handle)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            console.print(f"[red]missing columns: {', '.join(missing)}[/red]")
+            label = "missing columns" if lang is Language.EN else "缺少列"
+            console.print(f"[red]{label}: {', '.join(missing)}[/red]")
             raise typer.Exit(2)
-        rows = []
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("reading", total=None)
-            for row in reader:
-                rows.append(row)
-                progress.advance(task)
+        rows = list(reader)
 
     class DryRun(Exception):
         pass
 
-    async def work(session: AsyncSession):  # type: ignore[no-untyped-def]
-        report = await import_residents(session, OPERATOR, rows, all_or_nothing=all_or_nothing)
-        if dry_run:
-            raise DryRun(report)
-        return report
-
     url = _database_url()
     migrate.upgrade(url)
-    with Progress(console=console, transient=True) as progress:
-        progress.add_task(f"importing {len(rows)} rows", total=None)
+    with Progress(console=console) as progress:
+        task = progress.add_task("checking rows", total=len(rows))
+
+        async def work(session: AsyncSession) -> ImportReport:
+            report = await import_residents(
+                session,
+                OPERATOR,
+                rows,
+                all_or_nothing=all_or_nothing,
+                on_row=lambda: progress.advance(task),
+            )
+            if dry_run:
+                raise DryRun(report)
+            return report
+
         try:
             report = _in_transaction(url, work)
         except DryRun as dry:

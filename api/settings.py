@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     data_dir: Path = Path(".gridpoints")
+    web_dir: Path | None = None  # the built web app; default: web/dist, else web/public
 
     host: str = "127.0.0.1"
     port: int = 8000

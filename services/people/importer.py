@@ -12,7 +12,7 @@ and ``party_branch``. A household is found by (community, address) or created.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +69,9 @@ async def import_residents(
     first_line: int = 2,
     all_or_nothing: bool = False,
     password_hash: str | None = None,
+    on_row: Callable[[], None] | None = None,
 ) -> ImportReport:
+    """Check every row, then write the good ones; ``on_row`` is called as each row is checked."""
     report = ImportReport()
     raw = list(rows)
     report.rows = len(raw)
@@ -86,6 +88,8 @@ async def import_residents(
             good.append(parsed)
         except DomainError as error:
             report.errors.append(RowError(line, error.field, error.code, error.params))
+        if on_row is not None:
+            on_row()
     if not good or (all_or_nothing and report.errors):
         return report
     households, created = await _households_for(session, good)

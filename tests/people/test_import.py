@@ -136,4 +136,4 @@ async def test_cli_refuses_a_file_without_the_required_columns(
     )
     output = (await asyncio.wait_for(process.communicate(), 60))[0].decode()
     assert process.returncode == 2
-    assert "missing columns: name, phone, grid_code, address" in output
+    assert "缺少列: name, phone, grid_code, address" in output
