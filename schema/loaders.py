@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from services.authz import Actor
+from services.orgs import center_households
 from services.orgs import households as household_service
 from services.orgs import service as org_service
 from services.people import service as people_service
@@ -33,6 +34,7 @@ class Loaders:
         self.person = self._scoped(people_service.people_by_ids)
         self.members = self._grouped(people_service.members_of_households)
         self.roles = self._grouped(people_service.roles_of_people)
+        self.center_household = self._by_id(center_households.views_by_ids)
 
     def _by_id(self, fetch: Fetch[V]) -> DataLoader[uuid.UUID, V | None]:
         async def load(keys: list[uuid.UUID]) -> list[V | None]:

@@ -27,6 +27,8 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     WRONG_UNIT_KIND = "wrong_unit_kind"
     CODE_TAKEN = "code_taken"
+    ADDRESS_TAKEN = "address_taken"
+    WRONG_COMMUNITY = "wrong_community"
     ROLE_EXISTS = "role_exists"
     SEAT_TYPE_REQUIRED = "seat_type_required"
     NOT_A_PARTY_MEMBER = "not_a_party_member"

@@ -72,6 +72,14 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "编码已被使用。",
         Language.EN: "This code is already in use.",
     },
+    ErrorCode.ADDRESS_TAKEN: {
+        Language.ZH_CN: "本社区已有该地址的住户。",
+        Language.EN: "A household at this address already exists in the community.",
+    },
+    ErrorCode.WRONG_COMMUNITY: {
+        Language.ZH_CN: "所选住户须与党员同属一个社区。",
+        Language.EN: "The households must be in the party member's community.",
+    },
     ErrorCode.ROLE_EXISTS: {
         Language.ZH_CN: "该人员已担任此职务。",
         Language.EN: "This person already holds that role there.",

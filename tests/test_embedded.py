@@ -6,6 +6,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from tests.conftest import private_dir
+
 WRITE = """
 import asyncio, sys
 from pathlib import Path
@@ -50,7 +52,8 @@ async def run(data: Path, mode: str) -> str:
     return output
 
 
-async def test_embedded_postgres_and_redis_survive_a_restart(tmp_path: Path) -> None:
+async def test_embedded_postgres_and_redis_survive_a_restart() -> None:
+    tmp_path = private_dir()
     first = await run(tmp_path, "write")
     assert "rows ['稻香'] redis 和平" in first
     second = await run(tmp_path, "read")

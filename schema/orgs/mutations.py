@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from schema.context import Context
 from schema.errors import Error
 from schema.mutations import perform
-from schema.orgs.types import Household, OrgUnit, UnitKind
+from schema.orgs.types import CenterHousehold, Household, OrgUnit, UnitKind
 from schema.relay import decode_id
+from services.authz import Actor
+from services.orgs import center_households
 from services.orgs import households as household_service
 from services.orgs import service as org_service
+from services.orgs.center_households import CenterHouseholdView
 
 
 @strawberry.input
@@ -45,6 +49,18 @@ class HouseholdUpdateInput:
 @strawberry.type
 class HouseholdPayload:
     household: Household | None = None
+    errors: list[Error] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CenterHouseholdLinkInput:
+    person_id: strawberry.ID = strawberry.field(description="A party member of the community.")
+    household_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class CenterHouseholdLinkPayload:
+    center_household: CenterHousehold | None = None
     errors: list[Error] = strawberry.field(default_factory=list)
 
 
@@ -89,6 +105,28 @@ class OrgMutation:
         )
         return HouseholdPayload(
             household=Household.from_model(household) if household else None, errors=list(errors)
+        )
+
+    @strawberry.mutation(description="Make a party member the center household of households.")
+    async def center_household_link(
+        self, info: Info[Context, None], input: CenterHouseholdLinkInput
+    ) -> CenterHouseholdLinkPayload:
+        async def work(session: AsyncSession, actor: Actor) -> CenterHouseholdView | None:
+            center = await center_households.link(
+                session,
+                actor,
+                person_id=decode_id(input.person_id, "Person", field="personId"),
+                household_ids=[
+                    decode_id(h, "Household", field="householdIds") for h in input.household_ids
+                ],
+            )
+            views = await center_households.views_by_ids(session, [center.id])
+            return views.get(center.id)
+
+        view, errors = await perform(info, work)
+        return CenterHouseholdLinkPayload(
+            center_household=CenterHousehold.from_view(view) if view else None,
+            errors=list(errors),
         )
 
     @strawberry.mutation(description="Change a household's address or micro-grid.")

@@ -11,8 +11,8 @@ from strawberry.types import Info
 
 from schema.context import Context
 from schema.relay import Connection, Node, connection, to_global_id
+from services.orgs import center_households, models
 from services.orgs import households as household_service
-from services.orgs import models
 from services.orgs import service as org_service
 from services.pagination import DEFAULT_FIRST
 
@@ -82,12 +82,32 @@ class OrgUnit(Node):
         return connection(page, Household.from_model)
 
 
+@strawberry.type(
+    description="党员中心户: the party member who looks after this household and ~15 nearby ones."
+)
+class CenterHousehold:
+    id: strawberry.ID
+    name: str
+    phone: str
+    party_branch: str | None
+
+    @classmethod
+    def from_view(cls, view: center_households.CenterHouseholdView) -> CenterHousehold:
+        return cls(
+            id=to_global_id("CenterHousehold", view.id),
+            name=view.name,
+            phone=view.phone,
+            party_branch=view.party_branch,
+        )
+
+
 @strawberry.type(description="A household (户) at an address inside a grid.")
 class Household(Node):
     local_id: strawberry.Private[uuid.UUID]
     grid_local_id: strawberry.Private[uuid.UUID]
     micro_grid_local_id: strawberry.Private[uuid.UUID | None]
     community_local_id: strawberry.Private[uuid.UUID]
+    center_household_local_id: strawberry.Private[uuid.UUID | None]
     address: str
     created_at: datetime
 
@@ -99,6 +119,7 @@ class Household(Node):
             grid_local_id=household.grid_id,
             micro_grid_local_id=household.micro_grid_id,
             community_local_id=household.community_id,
+            center_household_local_id=household.center_household_id,
             address=household.address,
             created_at=household.created_at,
         )
@@ -121,6 +142,14 @@ class Household(Node):
         unit = await (await info.context.loaders()).unit.load(self.community_local_id)
         assert unit is not None
         return OrgUnit.from_model(unit)
+
+    @strawberry.field(description="The party member who looks after this household, if any.")
+    async def center_household(self, info: Info[Context, None]) -> CenterHousehold | None:
+        if self.center_household_local_id is None:
+            return None
+        loaders = await info.context.loaders()
+        view = await loaders.center_household.load(self.center_household_local_id)
+        return CenterHousehold.from_view(view) if view else None
 
     @strawberry.field(description="The people living here.")
     async def members(

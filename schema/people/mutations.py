@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from schema.context import Context
@@ -10,6 +11,7 @@ from schema.errors import Error
 from schema.mutations import perform
 from schema.people.types import Person, Role, RoleAssignment, SeatType
 from schema.relay import decode_id
+from services.authz import Actor
 from services.people import service as people_service
 
 
@@ -115,7 +117,7 @@ class PeopleMutation:
     async def role_revoke(
         self, info: Info[Context, None], input: RoleRevokeInput
     ) -> RoleRevokePayload:
-        async def work(session, actor):  # type: ignore[no-untyped-def]
+        async def work(session: AsyncSession, actor: Actor) -> strawberry.ID:
             await people_service.revoke_role(
                 session, actor, assignment_id=decode_id(input.id, "RoleAssignment", field="id")
             )

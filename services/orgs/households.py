@@ -149,4 +149,4 @@ async def _flush_unique(session: AsyncSession, household: Household) -> None:
             session.add(household)
             await session.flush()
     except IntegrityError as error:
-        raise DomainError(ErrorCode.INVALID_VALUE, field="address") from error
+        raise DomainError(ErrorCode.ADDRESS_TAKEN, field="address") from error

@@ -96,7 +96,7 @@ async def roles_of_people(
     rows = await session.scalars(
         select(RoleAssignment)
         .where(RoleAssignment.person_id.in_(person_ids))
-        .order_by(RoleAssignment.created_at, RoleAssignment.id)
+        .order_by(RoleAssignment.created_at, RoleAssignment.role, RoleAssignment.id)
     )
     grouped: dict[uuid.UUID, list[RoleAssignment]] = {pid: [] for pid in person_ids}
     for assignment in rows:
