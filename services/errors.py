@@ -32,6 +32,36 @@ class ErrorCode(StrEnum):
     ROLE_EXISTS = "role_exists"
     SEAT_TYPE_REQUIRED = "seat_type_required"
     NOT_A_PARTY_MEMBER = "not_a_party_member"
+    # ledger
+    INVALID_AMOUNT = "invalid_amount"
+    INSUFFICIENT_POINTS = "insufficient_points"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    HOLD_NOT_PENDING = "hold_not_pending"
+    HOLD_EXPIRED = "hold_expired"
+    AMOUNT_EXCEEDS_HOLD = "amount_exceeds_hold"
+    ALREADY_REVERSED = "already_reversed"
+    PERIOD_CLOSED = "period_closed"
+    # volunteer orders and claims
+    ORDER_NOT_OPEN = "order_not_open"
+    CLAIM_DEADLINE_PASSED = "claim_deadline_passed"
+    NOT_IN_SCOPE = "not_in_scope"
+    ALREADY_CLAIMED = "already_claimed"
+    PARTY_MEMBERS_FIRST = "party_members_first"
+    INVALID_STATE = "invalid_state"
+    INVALID_TIME_WINDOW = "invalid_time_window"
+    NOT_CHECKED_IN = "not_checked_in"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    OUTSIDE_SERVICE_DAY = "outside_service_day"
+    REASON_REQUIRED = "reason_required"
+    # joint meetings
+    QUORUM_NOT_MET = "quorum_not_met"
+    NOT_A_MEMBER = "not_a_member"
+    OWN_CLAIM = "own_claim"
+    ALREADY_VOTED = "already_voted"
+    MEETING_CLOSED = "meeting_closed"
+    ADJUSTMENT_OUT_OF_RANGE = "adjustment_out_of_range"
+    PUBLICITY_OVER = "publicity_over"
+    ALREADY_OBJECTED = "already_objected"
 
 
 class DomainError(Exception):

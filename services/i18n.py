@@ -92,6 +92,115 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "仅党员可以报到。",
         Language.EN: "Only party members can register with a community.",
     },
+    ErrorCode.INVALID_AMOUNT: {
+        Language.ZH_CN: "积分数额须为正整数。",
+        Language.EN: "The amount must be a positive whole number of points.",
+    },
+    ErrorCode.INSUFFICIENT_POINTS: {
+        Language.ZH_CN: "可用积分不足（可用 {available} 分）。",
+        Language.EN: "Not enough points ({available} available).",
+    },
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: {
+        Language.ZH_CN: "该请求编号已用于另一笔不同的操作。",
+        Language.EN: "This idempotency key was already used for a different request.",
+    },
+    ErrorCode.HOLD_NOT_PENDING: {
+        Language.ZH_CN: "该冻结已入账、撤销或过期。",
+        Language.EN: "This hold is already posted, voided or expired.",
+    },
+    ErrorCode.HOLD_EXPIRED: {
+        Language.ZH_CN: "该冻结已过期。",
+        Language.EN: "This hold has expired.",
+    },
+    ErrorCode.AMOUNT_EXCEEDS_HOLD: {
+        Language.ZH_CN: "入账数额不能超过冻结数额。",
+        Language.EN: "Cannot post more than was held.",
+    },
+    ErrorCode.ALREADY_REVERSED: {
+        Language.ZH_CN: "该笔流水已冲正。",
+        Language.EN: "This transfer has already been reversed.",
+    },
+    ErrorCode.PERIOD_CLOSED: {
+        Language.ZH_CN: "该月份已结账，不能再记入。",
+        Language.EN: "That month is closed: nothing more can be booked into it.",
+    },
+    ErrorCode.ORDER_NOT_OPEN: {
+        Language.ZH_CN: "该招募令当前不可认领。",
+        Language.EN: "This order is not open for claims.",
+    },
+    ErrorCode.CLAIM_DEADLINE_PASSED: {
+        Language.ZH_CN: "认领截止时间已过。",
+        Language.EN: "The claim deadline has passed.",
+    },
+    ErrorCode.NOT_IN_SCOPE: {
+        Language.ZH_CN: "该招募令不面向您所在的社区或网格。",
+        Language.EN: "This order is not open to your community or grid.",
+    },
+    ErrorCode.ALREADY_CLAIMED: {
+        Language.ZH_CN: "您已认领过该招募令。",
+        Language.EN: "You have already claimed this order.",
+    },
+    ErrorCode.PARTY_MEMBERS_FIRST: {
+        Language.ZH_CN: "党员优先认领中，居民可于 {opens_at} 起认领。",
+        Language.EN: "Party members claim first; residents may claim from {opens_at}.",
+    },
+    ErrorCode.INVALID_STATE: {
+        Language.ZH_CN: "当前状态下不能执行此操作。",
+        Language.EN: "This cannot be done in the current state.",
+    },
+    ErrorCode.INVALID_TIME_WINDOW: {
+        Language.ZH_CN: "时间设置不合理：结束须晚于开始，截止须不晚于开始。",
+        Language.EN: "The times do not fit: the end must follow the start, the deadline "
+        "must not be after the start.",
+    },
+    ErrorCode.NOT_CHECKED_IN: {
+        Language.ZH_CN: "尚未签到。",
+        Language.EN: "Not checked in yet.",
+    },
+    ErrorCode.ALREADY_CHECKED_IN: {
+        Language.ZH_CN: "已经签到过了。",
+        Language.EN: "Already checked in.",
+    },
+    ErrorCode.OUTSIDE_SERVICE_DAY: {
+        Language.ZH_CN: "只能在服务当天签到签退。",
+        Language.EN: "Check-in and check-out are only possible on the day of service.",
+    },
+    ErrorCode.REASON_REQUIRED: {
+        Language.ZH_CN: "请填写原因。",
+        Language.EN: "Please give a reason.",
+    },
+    ErrorCode.QUORUM_NOT_MET: {
+        Language.ZH_CN: "出席人数未达法定人数（需 {required} 人，实到 {present} 人）。",
+        Language.EN: "No quorum: {present} present, {required} needed.",
+    },
+    ErrorCode.NOT_A_MEMBER: {
+        Language.ZH_CN: "您不是本次联席会议的成员。",
+        Language.EN: "You are not a member of this joint meeting.",
+    },
+    ErrorCode.OWN_CLAIM: {
+        Language.ZH_CN: "不能对本人或本户的认领表决。",
+        Language.EN: "You cannot vote on your own or your household's claim.",
+    },
+    ErrorCode.ALREADY_VOTED: {
+        Language.ZH_CN: "您已对此事项表决。",
+        Language.EN: "You have already voted on this item.",
+    },
+    ErrorCode.MEETING_CLOSED: {
+        Language.ZH_CN: "会议已结束。",
+        Language.EN: "The meeting is closed.",
+    },
+    ErrorCode.ADJUSTMENT_OUT_OF_RANGE: {
+        Language.ZH_CN: "调整后的积分须在 {min} 到 {max} 之间。",
+        Language.EN: "The adjusted points must be between {min} and {max}.",
+    },
+    ErrorCode.PUBLICITY_OVER: {
+        Language.ZH_CN: "公示期已结束。",
+        Language.EN: "The publicity period is over.",
+    },
+    ErrorCode.ALREADY_OBJECTED: {
+        Language.ZH_CN: "您已对该公示提出过异议。",
+        Language.EN: "You have already objected to this grant.",
+    },
 }
 
 UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {
