@@ -12,9 +12,10 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from api import worker
 from api.graphql_view import GraphQLView
 from api.settings import Settings, get_settings
 from api.state import AppState
@@ -76,15 +77,25 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        background = (
+            asyncio.create_task(
+                worker.run(state.sessions, state.redis, interval=settings.worker_interval)
+            )
+            if settings.worker_interval > 0
+            else None
+        )
         try:
             yield
         finally:
+            if background is not None:
+                background.cancel()
             await state.close()
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
     ]
     web = web_directory(settings)
     if web is not None:

@@ -22,6 +22,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from api import embedded, logs, migrate
+from api.cli_ledger import ledger_app
 from api.settings import get_settings
 from services.auth import passwords
 from services.authz import Actor, Grant
@@ -40,6 +41,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
+app.add_typer(ledger_app, name="ledger")
 
 console = Console()
 T = TypeVar("T")
@@ -130,7 +132,8 @@ def _seed(url: str) -> None:
     if summary.created:
         console.print(
             f"[green]demo data: {summary.units} units, {summary.households} households, "
-            f"{summary.people} people, {summary.roles} roles[/green]"
+            f"{summary.people} people, {summary.roles} roles, "
+            f"{summary.orders} volunteer orders with their meetings[/green]"
         )
     else:
         console.print("demo data already present")

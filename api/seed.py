@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import clock
 from services.auth.passwords import hash_password
 from services.orgs.models import CenterHousehold, Household, OrgUnit, UnitKind
 from services.people.models import Person, Role, RoleAssignment, SeatType
@@ -83,6 +84,7 @@ class SeedSummary:
     households: int = 0
     people: int = 0
     roles: int = 0
+    orders: int = 0
 
 
 def _unit(
@@ -282,6 +284,9 @@ async def seed_demo(session: AsyncSession, password: str) -> SeedSummary:
         ],
     )
     await session.execute(insert(RoleAssignment), batch.roles)
+    from api.seed_flows import seed_volunteering
+
+    orders = await seed_volunteering(session, clock.now())
     return SeedSummary(
-        True, len(batch.units), len(batch.households), len(batch.people), len(batch.roles)
+        True, len(batch.units), len(batch.households), len(batch.people), len(batch.roles), orders
     )

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 4000
     db_pool_size: int = 10
+    worker_interval: float = 30.0  # seconds between worker ticks; 0 turns the worker off
 
     session_ttl: int = 7 * 24 * 3600
     signin_attempts_per_phone: int = 10

@@ -20,23 +20,40 @@ from strawberry.types import ExecutionContext
 from schema.auth.mutations import AuthMutation
 from schema.errors import UserError
 from schema.extensions import ErrorPolicy, RequestTransaction
+from schema.ledger import LedgerMutation, LedgerQuery, LedgerTransfer
+from schema.meetings.mutations import MeetingMutation
+from schema.meetings.queries import MeetingQuery
+from schema.meetings.types import AgendaItem, Grant, JointMeeting
 from schema.node import NodeQuery
+from schema.orders.mutations import OrderMutation
+from schema.orders.queries import OrderQuery
+from schema.orders.types import Claim, VolunteerOrder
 from schema.orgs.mutations import OrgMutation
 from schema.orgs.queries import OrgQuery
 from schema.orgs.types import Household, OrgUnit
 from schema.people.mutations import PeopleMutation
 from schema.people.queries import PeopleQuery
 from schema.people.types import Person, RoleAssignment
+from schema.reports.queries import ReportMutation, ReportQuery
+from schema.subscriptions import Subscription
 from services.errors import DomainError
 
 
 @strawberry.type
-class Query(NodeQuery, PeopleQuery, OrgQuery):
+class Query(NodeQuery, PeopleQuery, OrgQuery, OrderQuery, MeetingQuery, LedgerQuery, ReportQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutation, PeopleMutation, OrgMutation):
+class Mutation(
+    AuthMutation,
+    PeopleMutation,
+    OrgMutation,
+    OrderMutation,
+    MeetingMutation,
+    LedgerMutation,
+    ReportMutation,
+):
     pass
 
 
@@ -77,6 +94,19 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     return GridPointsSchema(
         query=Query,
         mutation=Mutation,
-        types=[OrgUnit, Household, Person, RoleAssignment, UserError],
+        subscription=Subscription,
+        types=[
+            OrgUnit,
+            Household,
+            Person,
+            RoleAssignment,
+            VolunteerOrder,
+            Claim,
+            JointMeeting,
+            AgendaItem,
+            Grant,
+            LedgerTransfer,
+            UserError,
+        ],
         extensions=extensions,
     )

@@ -9,6 +9,7 @@ which takes the request's lock. The actor is resolved from the bearer token on f
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,12 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.auth.service import AuthPolicy, actor_for_token
 from services.authz import Actor
 from services.errors import DomainError, ErrorCode
+from services.events import outbox
 from services.i18n import Language
 
 if TYPE_CHECKING:
     from schema.loaders import Loaders
 
 R = TypeVar("R")
+log = logging.getLogger("gridpoints.events")
 _UNRESOLVED: Any = object()
 
 
@@ -36,6 +39,7 @@ class Context:
     language: Language
     token: str | None
     client: str
+    connection_params: dict[str, Any] | None = None  # set by Strawberry for WebSocket clients
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _session: AsyncSession | None = None
     _actor: Actor | None = _UNRESOLVED
@@ -48,9 +52,24 @@ class Context:
                 self._session = self.sessions()
             return await work(self._session)
 
+    async def fresh(self, work: Callable[[AsyncSession], Awaitable[R]]) -> R:
+        """Run read-only ``work`` in a short session of its own (a subscription's events: a
+        WebSocket lives long, and must not hold a connection between them)."""
+        async with self.sessions() as session:
+            return await work(session)
+
+    def _token(self) -> str | None:
+        if self.token:
+            return self.token
+        params = self.connection_params or {}
+        value = params.get("Authorization") or params.get("authorization") or params.get("token")
+        if not isinstance(value, str):
+            return None
+        return value.removeprefix("Bearer ").strip() or None
+
     async def actor(self) -> Actor | None:
         if self._actor is _UNRESOLVED:
-            token = self.token
+            token = self._token()
             actor = (
                 await self.db(lambda s: actor_for_token(s, self.redis, self.auth, token))
                 if token
@@ -86,8 +105,30 @@ class Context:
             return
         try:
             if commit:
+                emitted = session.info.pop(outbox.EMITTED, False)
                 await session.commit()
+                if emitted:
+                    relay_soon(self.sessions, self.redis)
             else:
                 await session.rollback()
         finally:
             await session.close()
+
+
+_relays: set[asyncio.Task[None]] = set()
+
+
+def relay_soon(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> None:
+    """Publish what the commit put in the outbox, without making the response wait. The worker
+    publishes anything this misses (a crash, a Redis hiccup)."""
+
+    async def run() -> None:
+        try:
+            async with sessions() as session, session.begin():
+                await outbox.relay(session, redis)
+        except Exception:
+            log.warning("outbox relay after commit failed; the worker will retry", exc_info=True)
+
+    task = asyncio.create_task(run())
+    _relays.add(task)
+    task.add_done_callback(_relays.discard)

@@ -10,6 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from services.authz import Actor
+from services.meetings import grants as grant_service
+from services.meetings import queries as meeting_queries
+from services.orders import claims as claim_service
+from services.orders import service as order_service
 from services.orgs import center_households
 from services.orgs import households as household_service
 from services.orgs import service as org_service
@@ -35,6 +39,14 @@ class Loaders:
         self.members = self._grouped(people_service.members_of_households)
         self.roles = self._grouped(people_service.roles_of_people)
         self.center_household = self._by_id(center_households.views_by_ids)
+        self.order = self._scoped(order_service.orders_by_ids)
+        self.claim = self._scoped(claim_service.claims_by_ids)
+        self.name = self._by_id(people_service.names_by_ids)
+        self.meeting_members = self._grouped(meeting_queries.members_of)
+        self.agenda = self._grouped(meeting_queries.agenda_of)
+        self.votes = self._grouped(meeting_queries.votes_of)
+        self.grant_by_item = self._by_id(meeting_queries.grants_by_items)
+        self.grant_detail = self._by_id(grant_service.details_by_ids)
 
     def _by_id(self, fetch: Fetch[V]) -> DataLoader[uuid.UUID, V | None]:
         async def load(keys: list[uuid.UUID]) -> list[V | None]:

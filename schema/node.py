@@ -14,10 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from schema.context import Context
+from schema.ledger.types import LedgerTransfer
+from schema.meetings.types import JointMeeting
+from schema.orders.types import Claim, VolunteerOrder
 from schema.orgs.types import Household, OrgUnit
 from schema.people.types import Person, RoleAssignment
 from schema.relay import Node, from_global_id
 from services.authz import Actor
+from services.ledger import queries as ledger_queries
+from services.meetings import queries as meeting_queries
+from services.orders import claims as claim_service
+from services.orders import service as order_service
 from services.orgs import households as household_service
 from services.orgs import service as org_service
 from services.people import service as people_service
@@ -45,11 +52,40 @@ async def _role(session: AsyncSession, actor: Actor, assignment_id: uuid.UUID) -
     return RoleAssignment.from_model(assignment) if assignment else None
 
 
+async def _order(session: AsyncSession, actor: Actor, order_id: uuid.UUID) -> Node | None:
+    order = await order_service.find_order(session, actor, order_id)
+    return VolunteerOrder.from_model(order) if order else None
+
+
+async def _claim(session: AsyncSession, actor: Actor, claim_id: uuid.UUID) -> Node | None:
+    claim = (await claim_service.claims_by_ids(session, actor, [claim_id])).get(claim_id)
+    if claim is None:
+        return None
+    positions = await claim_service.waitlist_positions(session, [claim])
+    return Claim.from_model(claim, positions.get(claim.id))
+
+
+async def _meeting(session: AsyncSession, actor: Actor, meeting_id: uuid.UUID) -> Node | None:
+    meeting = await meeting_queries.get_meeting(session, actor, meeting_id)
+    return JointMeeting.from_model(meeting) if meeting else None
+
+
+async def _ledger_transfer(
+    session: AsyncSession, actor: Actor, transfer_id: uuid.UUID
+) -> Node | None:
+    transfer = await ledger_queries.get_transfer(session, actor, transfer_id)
+    return LedgerTransfer.from_model(transfer, viewer=actor.person_id) if transfer else None
+
+
 RESOLVERS: dict[str, Resolver] = {
     "OrgUnit": _unit,
     "Household": _household,
     "Person": _person,
     "RoleAssignment": _role,
+    "VolunteerOrder": _order,
+    "Claim": _claim,
+    "JointMeeting": _meeting,
+    "LedgerTransfer": _ledger_transfer,
 }
 
 

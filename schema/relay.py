@@ -50,6 +50,10 @@ def decode_id(global_id: str, type_name: str, *, field: str) -> uuid.UUID:
     return local
 
 
+def decode_optional_id(global_id: str | None, type_name: str, *, field: str) -> uuid.UUID | None:
+    return decode_id(global_id, type_name, field=field) if global_id else None
+
+
 @strawberry.type
 class PageInfo:
     has_next_page: bool

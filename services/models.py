@@ -1,9 +1,44 @@
 """Every model, imported once so the metadata is complete (Alembic and the tests use this)."""
 
 from services.db import Base
-from services.orgs.models import CenterHousehold, Household, OrgUnit
+from services.events.models import OutboxEvent
+from services.ledger.models import Account, ChainHead, IdempotencyKey, Transfer
+from services.meetings.models import (
+    AgendaItem,
+    Grant,
+    JointMeeting,
+    MeetingMember,
+    Objection,
+    Vote,
+)
+from services.orders.models import Claim, VolunteerOrder
+from services.orgs.models import CenterHousehold, CommunitySettings, Household, OrgUnit
 from services.people.models import Person, RoleAssignment
+from services.reports.selection import AnnualSelection, AnnualSelectionEntry
 
 metadata = Base.metadata
 
-__all__ = ["CenterHousehold", "Household", "OrgUnit", "Person", "RoleAssignment", "metadata"]
+__all__ = [
+    "Account",
+    "AgendaItem",
+    "AnnualSelection",
+    "AnnualSelectionEntry",
+    "CenterHousehold",
+    "ChainHead",
+    "Claim",
+    "CommunitySettings",
+    "Grant",
+    "Household",
+    "IdempotencyKey",
+    "JointMeeting",
+    "MeetingMember",
+    "Objection",
+    "OrgUnit",
+    "OutboxEvent",
+    "Person",
+    "RoleAssignment",
+    "Transfer",
+    "VolunteerOrder",
+    "Vote",
+    "metadata",
+]

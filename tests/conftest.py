@@ -77,6 +77,7 @@ def settings() -> Settings:
         password_time_cost=1,
         password_memory_kib=8192,
         json_logs=False,
+        worker_interval=0,  # tests move the clock; they settle explicitly
     )
 
 
@@ -124,12 +125,12 @@ def redis(state: AppState) -> Redis:
 
 
 @pytest.fixture
-async def api(app: Starlette) -> AsyncIterator[Api]:
+async def api(app: Starlette, state: AppState) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),
         base_url="http://gridpoints.test",
     ) as client:
-        yield Api(client)
+        yield Api(client, state.redis)
 
 
 @pytest.fixture

@@ -9,9 +9,15 @@ the zero-setup path, the same code the app uses.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -59,3 +65,51 @@ async def drop_database(server: str, name: str) -> None:
     async with engine.connect() as connection:
         await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def running_server(
+    database_url: str, redis_url: str, *args: str
+) -> AsyncIterator[tuple[str, list[str]]]:
+    """``gridpoints serve`` in a subprocess, ready (``/readyz`` 200); yields its base URL and,
+    after it stops, the lines it printed (filled on exit)."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "api.cli",
+        "serve",
+        "--port",
+        str(port),
+        *args,
+        env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    output: list[str] = []
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+            for _ in range(240):
+                if process.returncode is not None:
+                    raise AssertionError("the server exited early")
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.25)
+            else:
+                raise AssertionError("the server never became ready")
+        yield base, output
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        printed = (await asyncio.wait_for(process.communicate(), 30))[0].decode()
+        output.extend(printed.splitlines())

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cli import OPERATOR
 from schema.relay import to_global_id
+from services.auth import sessions
 from services.auth.passwords import hash_password
 from services.orgs import households as household_service
 from services.orgs import service as org_service
@@ -45,8 +47,15 @@ class Response:
 class Api:
     """Speaks GraphQL over HTTP to the app, with an optional token and language."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, redis: Redis | None = None) -> None:
         self.client = client
+        self.redis = redis
+
+    async def login(self, person_id: uuid.UUID) -> str:
+        """A session token made the way sign-in makes one, without the sign-in rate limit
+        (for tests that need dozens of signed-in people)."""
+        assert self.redis is not None
+        return await sessions.create(self.redis, person_id, ttl=3600)
 
     async def __call__(
         self,
@@ -163,3 +172,29 @@ async def person(session: AsyncSession, person_id: uuid.UUID) -> Person:
     found = await session.get(Person, person_id)
     assert found is not None
     return found
+
+
+async def add_residents(
+    session: AsyncSession, world: World, *, count: int, household: str = "hA1", prefix: str = "1331"
+) -> list[str]:
+    """``count`` residents in their own new households next to ``household``; their phones."""
+    from services.orgs.models import Household
+
+    base = await session.get(Household, world.households[household])
+    assert base is not None
+    phones: list[str] = []
+    password_hash = hash_password(PASSWORD)
+    for n in range(count):
+        home = await household_service.create_household(
+            session, OPERATOR, grid_id=base.grid_id, address=f"{prefix}-{n}号"
+        )
+        phone = f"{prefix}{n:07d}"
+        person = await people_service.create_person(
+            session, OPERATOR, name=f"居民{prefix}{n:02d}", phone=phone, household_id=home.id
+        )
+        person.password_hash = password_hash
+        world.people[phone] = person.id
+        world.phones[phone] = phone
+        phones.append(phone)
+    await session.flush()
+    return phones

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
-import sys
 
 import httpx
 import pytest
@@ -14,43 +11,17 @@ from api.seed import grid_worker_phone
 from tests import servers
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.e2e
 async def test_serve_with_demo_data_then_sign_in_and_me(server_url: str, redis_url: str) -> None:
     name = f"gridpoints_e2e_{os.getpid()}"
     database_url = await servers.create_database(server_url, name)
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "api.cli",
-        "serve",
-        "--demo",
-        "--port",
-        str(port),
-        env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
-            for _ in range(240):
-                try:
-                    ready = await client.get("/readyz")
-                    if ready.status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.returncode is None, "the server exited early"
-                await asyncio.sleep(0.25)
-            assert ready.status_code == 200
+        async with (
+            servers.running_server(database_url, redis_url, "--demo") as (base, output),
+            httpx.AsyncClient(base_url=base, timeout=5) as client,
+        ):
+            ready = await client.get("/readyz")
             assert ready.json() == {"status": "ready", "postgres": "ok", "redis": "ok"}
-
             sign_in = await client.post(
                 "/graphql",
                 json={
@@ -62,19 +33,18 @@ async def test_serve_with_demo_data_then_sign_in_and_me(server_url: str, redis_u
             )
             token = sign_in.json()["data"]["signIn"]["token"]
             assert token
+            auth = {"Authorization": f"Bearer {token}"}
             me = await client.post(
                 "/graphql",
-                json={
-                    "query": "{ me { name roles { role unit { code } } household { address } } }"
-                },
-                headers={"Authorization": f"Bearer {token}"},
+                json={"query": "{ me { name roles { role unit { code } } } }"},
+                headers=auth,
             )
             body = me.json()["data"]["me"]
             assert body["roles"] == [{"role": "GRID_WORKER", "unit": {"code": "DX-C1-G01"}}]
             households = await client.post(
                 "/graphql",
                 json={"query": "{ households(first: 100) { nodes { grid { code } } } }"},
-                headers={"Authorization": f"Bearer {token}"},
+                headers=auth,
             )
             grids = {h["grid"]["code"] for h in households.json()["data"]["households"]["nodes"]}
             assert grids == {"DX-C1-G01"}
@@ -82,7 +52,5 @@ async def test_serve_with_demo_data_then_sign_in_and_me(server_url: str, redis_u
             assert home.status_code == 200
             assert "GridPoints" in home.text
     finally:
-        process.terminate()
-        output = (await asyncio.wait_for(process.communicate(), 30))[0].decode()
         await servers.drop_database(server_url, name)
-    assert "Traceback" not in output, output
+    assert not any("Traceback" in line for line in output), "\n".join(output)

@@ -10,7 +10,7 @@ from schema.context import Context
 from schema.errors import Error
 from schema.mutations import perform
 from schema.orgs.types import CenterHousehold, Household, OrgUnit, UnitKind
-from schema.relay import decode_id
+from schema.relay import decode_id, decode_optional_id
 from services.authz import Actor
 from services.orgs import center_households
 from services.orgs import households as household_service
@@ -78,9 +78,7 @@ class OrgMutation:
                 kind=input.kind,
                 name=input.name,
                 code=input.code,
-                parent_id=decode_id(input.parent_id, "OrgUnit", field="parentId")
-                if input.parent_id
-                else None,
+                parent_id=decode_optional_id(input.parent_id, "OrgUnit", field="parentId"),
             ),
         )
         return OrgUnitCreatePayload(
@@ -98,9 +96,9 @@ class OrgMutation:
                 actor,
                 grid_id=decode_id(input.grid_id, "OrgUnit", field="gridId"),
                 address=input.address,
-                micro_grid_id=decode_id(input.micro_grid_id, "OrgUnit", field="microGridId")
-                if input.micro_grid_id
-                else None,
+                micro_grid_id=decode_optional_id(
+                    input.micro_grid_id, "OrgUnit", field="microGridId"
+                ),
             ),
         )
         return HouseholdPayload(
@@ -140,9 +138,9 @@ class OrgMutation:
                 actor,
                 household_id=decode_id(input.id, "Household", field="id"),
                 address=input.address,
-                micro_grid_id=decode_id(input.micro_grid_id, "OrgUnit", field="microGridId")
-                if input.micro_grid_id
-                else None,
+                micro_grid_id=decode_optional_id(
+                    input.micro_grid_id, "OrgUnit", field="microGridId"
+                ),
             ),
         )
         return HouseholdPayload(

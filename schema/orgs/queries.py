@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from schema.context import Context
 from schema.orgs.types import Household, OrgUnit, UnitKind
-from schema.relay import Connection, connection, decode_id
+from schema.relay import Connection, connection, decode_optional_id
 from services.orgs import households as household_service
 from services.orgs import service as org_service
 from services.pagination import DEFAULT_FIRST
@@ -25,7 +25,7 @@ class OrgQuery:
         after: str | None = None,
     ) -> Connection[OrgUnit]:
         await info.context.require_actor()
-        parent = decode_id(parent_id, "OrgUnit", field="parentId") if parent_id else None
+        parent = decode_optional_id(parent_id, "OrgUnit", field="parentId")
         page = await info.context.db(
             lambda s: org_service.list_units(
                 s, kind=kind, parent_id=parent, first=first, after=after
@@ -42,7 +42,7 @@ class OrgQuery:
         after: str | None = None,
     ) -> Connection[Household]:
         actor = await info.context.require_actor()
-        unit = decode_id(unit_id, "OrgUnit", field="unitId") if unit_id else None
+        unit = decode_optional_id(unit_id, "OrgUnit", field="unitId")
         page = await info.context.db(
             lambda s: household_service.list_households(
                 s, actor, unit_id=unit, first=first, after=after

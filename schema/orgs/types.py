@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 UnitKind = strawberry.enum(models.UnitKind, name="UnitKind")
 
 
+async def load_unit(info: Info[Context, None], unit_id: uuid.UUID | None) -> OrgUnit | None:
+    """The unit by id through the request's loader (org units are public)."""
+    if unit_id is None:
+        return None
+    unit = await (await info.context.loaders()).unit.load(unit_id)
+    return OrgUnit.from_model(unit) if unit else None
+
+
 @strawberry.type(description="A street, community, grid, micro-grid or department.")
 class OrgUnit(Node):
     local_id: strawberry.Private[uuid.UUID]
@@ -47,17 +55,11 @@ class OrgUnit(Node):
 
     @strawberry.field
     async def parent(self, info: Info[Context, None]) -> OrgUnit | None:
-        if self.parent_local_id is None:
-            return None
-        unit = await (await info.context.loaders()).unit.load(self.parent_local_id)
-        return OrgUnit.from_model(unit) if unit else None
+        return await load_unit(info, self.parent_local_id)
 
     @strawberry.field(description="The community this unit belongs to (itself for a community).")
     async def community(self, info: Info[Context, None]) -> OrgUnit | None:
-        if self.community_local_id is None:
-            return None
-        unit = await (await info.context.loaders()).unit.load(self.community_local_id)
-        return OrgUnit.from_model(unit) if unit else None
+        return await load_unit(info, self.community_local_id)
 
     @strawberry.field(description="Units directly under this one, by code.")
     async def children(
@@ -126,22 +128,19 @@ class Household(Node):
 
     @strawberry.field
     async def grid(self, info: Info[Context, None]) -> OrgUnit:
-        unit = await (await info.context.loaders()).unit.load(self.grid_local_id)
+        unit = await load_unit(info, self.grid_local_id)
         assert unit is not None
-        return OrgUnit.from_model(unit)
+        return unit
 
     @strawberry.field
     async def micro_grid(self, info: Info[Context, None]) -> OrgUnit | None:
-        if self.micro_grid_local_id is None:
-            return None
-        unit = await (await info.context.loaders()).unit.load(self.micro_grid_local_id)
-        return OrgUnit.from_model(unit) if unit else None
+        return await load_unit(info, self.micro_grid_local_id)
 
     @strawberry.field
     async def community(self, info: Info[Context, None]) -> OrgUnit:
-        unit = await (await info.context.loaders()).unit.load(self.community_local_id)
+        unit = await load_unit(info, self.community_local_id)
         assert unit is not None
-        return OrgUnit.from_model(unit)
+        return unit
 
     @strawberry.field(description="The party member who looks after this household, if any.")
     async def center_household(self, info: Info[Context, None]) -> CenterHousehold | None:

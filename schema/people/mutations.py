@@ -10,7 +10,7 @@ from schema.context import Context
 from schema.errors import Error
 from schema.mutations import perform
 from schema.people.types import Person, Role, RoleAssignment, SeatType
-from schema.relay import decode_id
+from schema.relay import decode_id, decode_optional_id
 from services.authz import Actor
 from services.people import service as people_service
 
@@ -77,12 +77,10 @@ class PeopleMutation:
                 actor,
                 name=input.name,
                 phone=input.phone,
-                household_id=decode_id(input.household_id, "Household", field="householdId")
-                if input.household_id
-                else None,
-                community_id=decode_id(input.community_id, "OrgUnit", field="communityId")
-                if input.community_id
-                else None,
+                household_id=decode_optional_id(
+                    input.household_id, "Household", field="householdId"
+                ),
+                community_id=decode_optional_id(input.community_id, "OrgUnit", field="communityId"),
                 is_party_member=input.is_party_member,
                 party_branch=input.party_branch,
             ),
@@ -102,9 +100,7 @@ class PeopleMutation:
                 actor,
                 person_id=decode_id(input.person_id, "Person", field="personId"),
                 role=input.role,
-                unit_id=decode_id(input.unit_id, "OrgUnit", field="unitId")
-                if input.unit_id
-                else None,
+                unit_id=decode_optional_id(input.unit_id, "OrgUnit", field="unitId"),
                 seat_type=input.seat_type,
             ),
         )

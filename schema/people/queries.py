@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from schema.context import Context
 from schema.people.types import Person, Role
-from schema.relay import Connection, connection, decode_id
+from schema.relay import Connection, connection, decode_optional_id
 from services.pagination import DEFAULT_FIRST
 from services.people import service as people_service
 
@@ -32,7 +32,7 @@ class PeopleQuery:
         after: str | None = None,
     ) -> Connection[Person]:
         actor = await info.context.require_actor()
-        unit = decode_id(unit_id, "OrgUnit", field="unitId") if unit_id else None
+        unit = decode_optional_id(unit_id, "OrgUnit", field="unitId")
         page = await info.context.db(
             lambda s: people_service.list_people(
                 s, actor, unit_id=unit, role=role, first=first, after=after

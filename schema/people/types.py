@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
-from schema.orgs.types import Household, OrgUnit
+from schema.orgs.types import Household, OrgUnit, load_unit
 from schema.relay import Node, to_global_id
 from services.people import models
 
@@ -45,10 +45,7 @@ class RoleAssignment(Node):
 
     @strawberry.field(description="The unit the role is held over; null for a system admin.")
     async def unit(self, info: Info[Context, None]) -> OrgUnit | None:
-        if self.unit_local_id is None:
-            return None
-        unit = await (await info.context.loaders()).unit.load(self.unit_local_id)
-        return OrgUnit.from_model(unit) if unit else None
+        return await load_unit(info, self.unit_local_id)
 
 
 @strawberry.type(
@@ -95,10 +92,7 @@ class Person(Node):
 
     @strawberry.field(description="Home community.")
     async def community(self, info: Info[Context, None]) -> OrgUnit | None:
-        if self.community_local_id is None:
-            return None
-        unit = await (await info.context.loaders()).unit.load(self.community_local_id)
-        return OrgUnit.from_model(unit) if unit else None
+        return await load_unit(info, self.community_local_id)
 
     @strawberry.field
     async def roles(self, info: Info[Context, None]) -> list[RoleAssignment]:

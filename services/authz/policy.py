@@ -31,6 +31,12 @@ class Permission(StrEnum):
     PERSON_MANAGE = "person_manage"
     ORG_MANAGE = "org_manage"
     ROLE_MANAGE = "role_manage"
+    ORDER_READ = "order_read"
+    ORDER_MANAGE = "order_manage"
+    ATTENDANCE_CONFIRM = "attendance_confirm"
+    MEETING_CONVENE = "meeting_convene"
+    LEDGER_READ = "ledger_read"
+    LEDGER_ADJUST = "ledger_adjust"
 
 
 _STAFF_READ: Final = frozenset(
@@ -48,6 +54,14 @@ POLICY: Final[dict[Permission, frozenset[Role]]] = {
     ),
     Permission.ORG_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
     Permission.ROLE_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
+    # staff see every order in their scope, drafts included; residents see published ones
+    Permission.ORDER_READ: _STAFF_READ | {Role.MEETING_MEMBER},
+    Permission.ORDER_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.GRID_LEADER}),
+    Permission.ATTENDANCE_CONFIRM: frozenset({Role.COMMUNITY_ADMIN, Role.GRID_LEADER}),
+    Permission.MEETING_CONVENE: frozenset({Role.COMMUNITY_ADMIN}),
+    # a community's whole ledger, and adjustments/reversals with a reason (never one's own)
+    Permission.LEDGER_READ: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
+    Permission.LEDGER_ADJUST: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
 }
 
 # Roles only a system admin may hand out.

@@ -11,9 +11,11 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    Integer,
     String,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -101,3 +103,14 @@ class CenterHousehold(Base):
     community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), index=True)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), unique=True)
     created_at: Mapped[datetime] = created_at()
+
+
+class CommunitySettings(Base):
+    """A community's own policies (one row per community; absent means the defaults)."""
+
+    __tablename__ = "community_settings"
+
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    publicity_days: Mapped[int] = mapped_column(Integer, server_default=text("5"))
+
+    __table_args__ = (CheckConstraint("publicity_days BETWEEN 1 AND 30", name="publicity_days"),)

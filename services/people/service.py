@@ -76,6 +76,12 @@ async def people_by_ids(
     return {row.id: row for row in rows}
 
 
+async def names_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Names only, for public roles (joint-meeting members; the public board masks them)."""
+    rows = await session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))
+    return {person_id: name for person_id, name in rows}
+
+
 async def members_of_households(
     session: AsyncSession, household_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Person]]:

@@ -1,0 +1,53 @@
+"""The background worker: settles what the clock has made due.
+
+It posts grants whose publicity is over and publishes outbox events that the after-commit relay
+missed. Nothing
+depends on it for correctness: every deadline is also judged on read. Each tick is one short
+transaction; rows are taken with SKIP LOCKED, so several API replicas may run it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.events import outbox
+from services.ledger import idempotency
+from services.ledger import service as ledger
+from services.meetings import grants
+
+log = logging.getLogger("gridpoints.worker")
+
+Job = Callable[[AsyncSession], Awaitable[int]]
+JOBS: dict[str, Job] = {
+    "grants_posted": lambda s: grants.settle_due(s),
+    "holds_expired": lambda s: ledger.expire_due(s),
+    "idempotency_keys_purged": lambda s: idempotency.purge(s),
+}
+
+
+async def tick(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> dict[str, int]:
+    done: dict[str, int] = {}
+    for name, job in JOBS.items():
+        async with sessions() as session, session.begin():
+            done[name] = await job(session)
+    async with sessions() as session, session.begin():
+        done["events_published"] = await outbox.relay(session, redis)
+    return done
+
+
+async def run(sessions: async_sessionmaker[AsyncSession], redis: Redis, *, interval: float) -> None:
+    while True:
+        try:
+            done = await tick(sessions, redis)
+            if any(done.values()):
+                log.info("worker tick", extra=done)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("worker tick failed")
+        await asyncio.sleep(interval)

@@ -1,0 +1,87 @@
+"""Subscriptions over ``graphql-transport-ws``, fed by Redis (so any replica's change reaches
+every replica's subscribers). Send the session token in ``connection_init``:
+``{"Authorization": "Bearer <token>"}``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+from functools import partial
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from schema.context import Context
+from schema.meetings.types import Grant
+from schema.orders.types import Claim, VolunteerOrder
+from services.events import outbox
+from services.events.listen import listen
+from services.events.outbox import Topic
+from services.meetings import grants as grant_service
+from services.orders import claims as claim_service
+from services.orders import service as order_service
+from services.orders.models import OrderScope
+from services.orgs.models import Household
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Orders published for your community, or for your own grid."
+    )
+    async def order_published(
+        self, info: Info[Context, None]
+    ) -> AsyncGenerator[VolunteerOrder, None]:
+        context = info.context
+        actor = await context.require_actor()
+        await context.finish(commit=False)  # hold no connection while waiting
+        if actor.community_id is None:
+            return
+        my_grid = await context.fresh(
+            lambda s: s.scalar(select(Household.grid_id).where(Household.id == actor.household_id))
+        )
+        channel = outbox.community_channel(actor.community_id)
+        async for event in listen(context.redis, [channel]):
+            if event.topic != Topic.ORDER_PUBLISHED:
+                continue
+            order_id = uuid.UUID(event.payload["orderId"])
+            order = await context.fresh(
+                partial(order_service.find_order, actor=actor, order_id=order_id)
+            )
+            if order is None:
+                continue
+            if order.scope is OrderScope.COMMUNITY or order.grid_id == my_grid:
+                yield VolunteerOrder.from_model(order)
+
+    @strawberry.subscription(
+        description="Your claims as they change (claimed, promoted, confirmed...)."
+    )
+    async def my_claim_changed(self, info: Info[Context, None]) -> AsyncGenerator[Claim, None]:
+        context = info.context
+        actor = await context.require_actor()
+        await context.finish(commit=False)
+        async for event in listen(context.redis, [outbox.person_channel(actor.person_id)]):
+            if event.topic not in (Topic.CLAIM_CHANGED, Topic.ORDER_CANCELLED):
+                continue
+            claim_id = uuid.UUID(event.payload["claimId"])
+            found = await context.fresh(
+                partial(claim_service.claims_by_ids, actor=actor, ids=[claim_id])
+            )
+            if claim_id in found:
+                yield Claim.from_model(found[claim_id])
+
+    @strawberry.subscription(description="Your grants as they post to your ledger.")
+    async def grant_posted(self, info: Info[Context, None]) -> AsyncGenerator[Grant, None]:
+        context = info.context
+        actor = await context.require_actor()
+        await context.finish(commit=False)
+        async for event in listen(context.redis, [outbox.person_channel(actor.person_id)]):
+            if event.topic != Topic.GRANT_POSTED:
+                continue
+            grant_id = uuid.UUID(event.payload["grantId"])
+            details = await context.fresh(
+                partial(grant_service.details_by_ids, grant_ids=[grant_id])
+            )
+            if grant_id in details:
+                yield Grant.from_detail(details[grant_id])

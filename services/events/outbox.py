@@ -1,0 +1,97 @@
+"""Emit events inside the change's transaction; relay them to Redis after it commits.
+
+:func:`emit` only inserts a row, so an event exists exactly when its change does. :func:`relay`
+publishes unpublished rows in id order and marks them, taking them with ``FOR UPDATE SKIP
+LOCKED`` so several relays (every API replica runs one) never publish the same batch at once.
+A crash between PUBLISH and the mark publishes again on the next pass: delivery is at least once,
+and every message carries the event id.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.events.models import OutboxEvent
+
+PREFIX = "gp:events:"
+EMITTED = "gridpoints.outbox.emitted"
+BATCH = 200
+
+
+class Topic(StrEnum):
+    ORDER_PUBLISHED = "order.published"
+    ORDER_CANCELLED = "order.cancelled"
+    CLAIM_CHANGED = "claim.changed"
+    GRANT_POSTED = "grant.posted"
+
+
+def community_channel(community_id: uuid.UUID) -> str:
+    return f"{PREFIX}community:{community_id}"
+
+
+def grid_channel(grid_id: uuid.UUID) -> str:
+    return f"{PREFIX}grid:{grid_id}"
+
+
+def person_channel(person_id: uuid.UUID) -> str:
+    return f"{PREFIX}person:{person_id}"
+
+
+def emit(
+    session: AsyncSession,
+    topic: Topic,
+    *,
+    channels: Iterable[str],
+    payload: dict[str, Any],
+    community_id: uuid.UUID | None = None,
+) -> None:
+    """Add the event to the caller's transaction (and mark the session: it has events to relay)."""
+    session.info[EMITTED] = True
+    session.add(
+        OutboxEvent(
+            topic=topic.value,
+            channels=sorted(set(channels)),
+            payload=payload,
+            community_id=community_id,
+        )
+    )
+
+
+def message(event: OutboxEvent) -> str:
+    return json.dumps(
+        {"id": event.id, "topic": event.topic, "payload": event.payload}, ensure_ascii=False
+    )
+
+
+async def relay(session: AsyncSession, redis: Redis) -> int:
+    """Publish one batch of unpublished events; returns how many. Commit after it."""
+    events = list(
+        await session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not events:
+        return 0
+    async with redis.pipeline(transaction=False) as pipe:
+        for event in events:
+            for channel in event.channels:
+                pipe.publish(channel, message(event))
+        await pipe.execute()
+    await session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_([e.id for e in events]))
+        .values(published_at=func.now())
+    )
+    return len(events)

@@ -1,0 +1,34 @@
+"""The points ledger (积分账户 / 流水): double entry, two-phase holds, a hash chain, idempotency.
+
+Modelled on TigerBeetle. Accounts (:mod:`.models`): one per person per point kind per community,
+plus each community's system accounts (issuance, exchange sink, expiry). A transfer debits one
+account and credits another of the same community and point kind by the same positive integer,
+so each point kind sums to zero over all accounts; the issuance account goes negative by exactly
+the points granted. Transfers are immutable rows of four kinds: ``posted`` (single phase),
+``pending`` (a hold), and ``post``/``void`` resolving a hold. Corrections are reversals.
+
+Where each rule lives:
+
+==================================================  =============================================
+rule                                                enforced by
+==================================================  =============================================
+a person's available balance never below zero       guarded UPDATE; CHECK on ``ledger_account``
+a hold resolved once, never both posted and voided  UNIQUE (pending_id) + ``ON CONFLICT``
+post at most what was held                          :func:`.service.post` (the rest is released)
+rows never updated or deleted                       trigger on ``ledger_transfer`` (migration 0002)
+a posting reversed at most once                     UNIQUE (reverses_id)
+every transfer has a cause, a reason, an actor      NOT NULL/CHECK columns (actor NULL = system)
+one effect per idempotency key                      PRIMARY KEY (actor_id, key) + ``ON CONFLICT``
+counters equal the sums of the transfers            same statement; :mod:`.verify` checks
+the postings of a community form a hash chain       :mod:`.chain`; :mod:`.verify` recomputes it
+==================================================  =============================================
+
+Modules: :mod:`.service` (the primitives other services call; :mod:`.accounts`, :mod:`.holds`
+and :mod:`.writes` behind it), :mod:`.admin` (staff corrections through the graph),
+:mod:`.queries` (balances and scoped reads), :mod:`.idempotency` (reusable by any service),
+:mod:`.chain` (hashing and the per-community write lock), :mod:`.verify` (chain and balance
+verification from the database or a JSON export) and :mod:`.check` (the quick SQL balance check).
+
+Later (period statistics, month closing, annual rankings, expiry policies): transfers carry
+``community_id`` and ``created_at`` (from :func:`services.clock.now`), indexed by community.
+"""

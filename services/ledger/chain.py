@@ -1,0 +1,117 @@
+"""The per-community hash chain over posted transfers, and the head lock that serializes writes.
+
+Every posting (kinds ``posted`` and ``post``, reversals included) gets the next ``seq`` of its
+community, ``prev_hash`` = the hash of the posting before it (:data:`GENESIS_HASH` for the first),
+and ``hash`` = SHA-256 (hex) of its canonical form (:func:`canonical`): the UTF-8 JSON object of
+the fields below, keys sorted, no spaces, non-ASCII as is (Python:
+``json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``).
+
+    actor_id, amount, cause, cause_id, community_id, created_at, credit_account_id,
+    debit_account_id, id, kind, pending_id, point_kind, prev_hash, reason, reverses_id, seq
+
+UUIDs are lowercase hyphenated strings, ``amount`` and ``seq`` are JSON integers, absent values
+are ``null``, ``created_at`` is UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. Anyone holding the JSON
+export can recompute the chain with these few lines; changing any field of any posting (or
+dropping, inserting or reordering one) breaks every hash after it.
+
+Holds and voids (kinds ``pending`` and ``void``) are not chained: they move no posted points.
+Their consistency is checked through the balances (every account's counters must equal the sums
+of its transfers, see :mod:`services.ledger.verify`).
+
+**Serialization.** Every ledger write of a community first locks its ``ledger_chain_head`` row
+(:func:`lock_head`, ``SELECT ... FOR UPDATE``) and keeps it to the end of the transaction. So the
+writes of one community run one at a time (commit order = ``seq`` order, no gaps), and since
+account rows are only ever inserted or locked while holding their community's head, two ledger
+transactions of one community cannot deadlock. A community's ledger write rate is tiny (a few
+per second at a busy exchange counter); this is the price of a gap-free chain. A transaction
+touching two communities (:func:`services.ledger.service.expire_due`) locks them in id order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ledger.models import GENESIS_HASH, ChainHead
+
+CHAINED_FIELDS = (
+    "actor_id",
+    "amount",
+    "cause",
+    "cause_id",
+    "community_id",
+    "created_at",
+    "credit_account_id",
+    "debit_account_id",
+    "id",
+    "kind",
+    "pending_id",
+    "point_kind",
+    "prev_hash",
+    "reason",
+    "reverses_id",
+    "seq",
+)
+
+
+def timestamp(moment: datetime) -> str:
+    """The canonical text of a timestamp: UTC, microseconds, ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def plain(value: Any) -> Any:
+    """A field value as it appears in the canonical form and the JSON export."""
+    if isinstance(value, Enum):
+        return value.value
+    if value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return timestamp(value)
+    raise TypeError(f"no canonical form for {type(value).__name__}")
+
+
+def canonical(fields: Mapping[str, Any]) -> bytes:
+    """The bytes that are hashed: exactly :data:`CHAINED_FIELDS`, as plain JSON values."""
+    body = {name: plain(fields[name]) for name in CHAINED_FIELDS}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(fields: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    community_id: uuid.UUID
+    seq: int
+    hash: str
+
+
+async def lock_head(session: AsyncSession, community_id: uuid.UUID) -> Head:
+    """Lock the community's chain head for the rest of the transaction; create it if missing."""
+    stmt = (
+        select(ChainHead.seq, ChainHead.hash)
+        .where(ChainHead.community_id == community_id)
+        .with_for_update()
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        await session.execute(
+            insert(ChainHead)
+            .values(community_id=community_id, seq=0, hash=GENESIS_HASH)
+            .on_conflict_do_nothing()
+        )
+        row = (await session.execute(stmt)).one()
+    return Head(community_id=community_id, seq=row.seq, hash=row.hash)

@@ -1,0 +1,188 @@
+"""How the ledger writes: the guarded counter update, the transfer row and its chain link.
+
+Each function here is one SQL statement (see :mod:`services.ledger.service` for how an operation
+puts them together). Counters move only inside these statements, never read-modify-write.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from sqlalchemy import Table, exists, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.errors import DomainError, ErrorCode
+from services.ledger.chain import Head, chain_hash
+from services.ledger.models import (
+    CHAINED_KINDS,
+    REASON_MAX,
+    Account,
+    AccountType,
+    Cause,
+    ChainHead,
+    PointKind,
+    Transfer,
+    TransferKind,
+)
+
+MAX_AMOUNT = 1_000_000  # points in one transfer; goods cost 5–85
+
+ACCOUNTS = cast(Table, Account.__table__)
+TRANSFERS = cast(Table, Transfer.__table__)
+HEADS = cast(Table, ChainHead.__table__)
+
+
+async def debit_and_credit(
+    session: AsyncSession,
+    *,
+    community_id: uuid.UUID,
+    point_kind: PointKind,
+    debit_id: uuid.UUID,
+    credit_id: uuid.UUID,
+    amount: int,
+    side: Literal["posted", "pending"],
+    not_reversed: uuid.UUID | None,
+) -> bool:
+    """One statement: the guarded debit, then the credit only if the debit matched."""
+    other = ACCOUNTS.alias("credit_side")
+    earlier = TRANSFERS.alias("earlier")
+    guards = [
+        ACCOUNTS.c.id == debit_id,
+        ACCOUNTS.c.community_id == community_id,
+        ACCOUNTS.c.kind == point_kind,
+        or_(
+            ACCOUNTS.c.type != AccountType.PERSON,
+            ACCOUNTS.c.credits_posted - ACCOUNTS.c.debits_posted - ACCOUNTS.c.debits_pending
+            >= amount,
+        ),
+        exists().where(
+            other.c.id == credit_id,
+            other.c.community_id == community_id,
+            other.c.kind == point_kind,
+        ),
+    ]
+    if not_reversed is not None:
+        guards.append(~exists().where(earlier.c.reverses_id == not_reversed))
+    debits, credits = f"debits_{side}", f"credits_{side}"
+    debited = (
+        update(ACCOUNTS)
+        .where(*guards)
+        .values({debits: ACCOUNTS.c[debits] + amount})
+        .returning(ACCOUNTS.c.id)
+        .cte("debited")
+    )
+    credited = (
+        update(ACCOUNTS)
+        .where(ACCOUNTS.c.id == credit_id, exists(select(debited.c.id)))
+        .values({credits: ACCOUNTS.c[credits] + amount})
+        .returning(ACCOUNTS.c.id)
+        .cte("credited")
+    )
+    moved = await session.scalars(select(debited.c.id).union_all(select(credited.c.id)))
+    return len(moved.all()) == 2
+
+
+# rows -------------------------------------------------------------------------------------------
+
+
+def build_row(
+    head: Head,
+    kind: TransferKind,
+    *,
+    now: datetime,
+    point_kind: PointKind,
+    debit_id: uuid.UUID,
+    credit_id: uuid.UUID,
+    amount: int,
+    cause: Cause,
+    cause_id: uuid.UUID | None,
+    reason: str,
+    actor_id: uuid.UUID | None,
+    pending_id: uuid.UUID | None = None,
+    reverses_id: uuid.UUID | None = None,
+    expires_at: datetime | None = None,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "community_id": head.community_id,
+        "kind": kind,
+        "point_kind": point_kind,
+        "debit_account_id": debit_id,
+        "credit_account_id": credit_id,
+        "amount": amount,
+        "pending_id": pending_id,
+        "reverses_id": reverses_id,
+        "expires_at": expires_at,
+        "cause": cause,
+        "cause_id": cause_id,
+        "reason": reason,
+        "actor_id": actor_id,
+        "created_at": now,
+        "seq": None,
+        "prev_hash": None,
+        "hash": None,
+    }
+    if kind in CHAINED_KINDS:
+        row["seq"] = head.seq + 1
+        row["prev_hash"] = head.hash
+        row["hash"] = chain_hash(row)
+    return row
+
+
+async def write(
+    session: AsyncSession,
+    row: dict[str, Any],
+    *,
+    conflict_on: str | None = None,
+    then: Sequence[tuple[uuid.UUID, dict[str, int]]] = (),
+) -> Transfer | None:
+    """INSERT the transfer; in the same statement, only if it went in, move the chain head (for a
+    posting) and apply the counter changes ``then``. None if ``conflict_on`` stopped it."""
+    inserted = insert(TRANSFERS).values(row)
+    if conflict_on is not None:
+        inserted = inserted.on_conflict_do_nothing(index_elements=[conflict_on])
+    written = inserted.returning(*TRANSFERS.c).cte("written")
+    went_in = exists(select(literal(1)).select_from(written))
+    followers = []
+    if row["seq"] is not None:
+        followers.append(
+            update(HEADS)
+            .where(HEADS.c.community_id == row["community_id"], went_in)
+            .values(seq=row["seq"], hash=row["hash"])
+            .cte("head")
+        )
+    for number, (account_id, changes) in enumerate(then):
+        deltas = {name: ACCOUNTS.c[name] + delta for name, delta in changes.items() if delta}
+        followers.append(
+            update(ACCOUNTS)
+            .where(ACCOUNTS.c.id == account_id, went_in)
+            .values(deltas)
+            .cte(f"account_{number}")
+        )
+    stmt = select(written)
+    if followers:
+        stmt = stmt.add_cte(*followers)
+    written_row: Transfer | None = await session.scalar(select(Transfer).from_statement(stmt))
+    return written_row
+
+
+# input checks -----------------------------------------------------------------------------------
+
+
+def check_amount(amount: int, *, field: str = "amount") -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+        raise DomainError(ErrorCode.INVALID_AMOUNT, field=field)
+    return amount
+
+
+def check_reason(reason: str | None, *, field: str = "reason") -> str:
+    cleaned = (reason or "").strip()
+    if not cleaned:
+        raise DomainError(ErrorCode.REASON_REQUIRED, field=field)
+    if len(cleaned) > REASON_MAX:
+        raise DomainError(ErrorCode.TOO_LONG, field=field, max=REASON_MAX)
+    return cleaned

@@ -1,0 +1,89 @@
+"""Who may see an order, who may claim it, and the scoped query behind both."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.authz import ALL_UNITS, Actor, Permission, allows, scope
+from services.errors import DomainError, ErrorCode
+from services.orders.models import Claim, OrderScope, OrderState, VolunteerOrder
+from services.orgs.models import Household, OrgUnit
+
+
+def readable(actor: Actor) -> ColumnElement[bool]:
+    """Staff read every order in their scope; everyone reads the published orders of their
+    own community (drafts stay with staff)."""
+    units = scope(actor, Permission.ORDER_READ)
+    if units is ALL_UNITS:
+        return VolunteerOrder.id.is_not(None)
+    assert isinstance(units, frozenset)
+    conditions: list[ColumnElement[bool]] = []
+    if actor.community_id is not None:
+        conditions.append(
+            and_(
+                VolunteerOrder.community_id == actor.community_id,
+                VolunteerOrder.state != OrderState.DRAFT,
+            )
+        )
+    if units:
+        conditions.append(_staff_orders(units))
+    return or_(false(), *conditions)
+
+
+def _staff_orders(units: frozenset[uuid.UUID]) -> ColumnElement[bool]:
+    within = select(OrgUnit.id).where(OrgUnit.path.overlap(list(units)))
+    return or_(VolunteerOrder.community_id.in_(within), VolunteerOrder.grid_id.in_(within))
+
+
+def readable_claims(actor: Actor) -> ColumnElement[bool]:
+    """Claims: your own, and every claim on an order you read as staff."""
+    units = scope(actor, Permission.ORDER_READ)
+    if units is ALL_UNITS:
+        return Claim.id.is_not(None)
+    assert isinstance(units, frozenset)
+    conditions: list[ColumnElement[bool]] = [Claim.person_id == actor.person_id]
+    if units:
+        conditions.append(Claim.order_id.in_(select(VolunteerOrder.id).where(_staff_orders(units))))
+    return or_(*conditions)
+
+
+async def unit_path(session: AsyncSession, order: VolunteerOrder) -> list[uuid.UUID]:
+    """The path of the unit the order is scoped to (its grid, or its community)."""
+    unit = await session.get(OrgUnit, order.grid_id or order.community_id)
+    assert unit is not None
+    return list(unit.path)
+
+
+async def require_manager(session: AsyncSession, actor: Actor, order: VolunteerOrder) -> None:
+    if not allows(actor, Permission.ORDER_MANAGE, await unit_path(session, order)):
+        raise DomainError(ErrorCode.FORBIDDEN)
+
+
+async def require_in_scope(session: AsyncSession, actor: Actor, order: VolunteerOrder) -> None:
+    """A claimant must belong to the order's community, and for a grid order live in the grid."""
+    if actor.community_id != order.community_id:
+        raise DomainError(ErrorCode.NOT_IN_SCOPE)
+    if order.scope is OrderScope.GRID:
+        grid = await session.scalar(
+            select(Household.grid_id).where(Household.id == actor.household_id)
+        )
+        if grid != order.grid_id:
+            raise DomainError(ErrorCode.NOT_IN_SCOPE)
+
+
+def claimable_by(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: published orders whose scope includes the actor (deadline aside)."""
+    if actor.community_id is None:
+        return false()
+    home_grid = select(Household.grid_id).where(Household.id == actor.household_id)
+    return and_(
+        VolunteerOrder.state == OrderState.PUBLISHED,
+        VolunteerOrder.community_id == actor.community_id,
+        or_(
+            VolunteerOrder.scope == OrderScope.COMMUNITY,
+            VolunteerOrder.grid_id.in_(home_grid),
+        ),
+    )

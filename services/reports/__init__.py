@@ -1,0 +1,1 @@
+"""Reports: points statistics per month, annual selection."""

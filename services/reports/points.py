@@ -1,0 +1,91 @@
+"""Monthly points statistics (月统计): earned and spent per person, grid and community.
+
+Read from the ledger's posted transfers (single-phase postings and posts of holds): "earned" is
+what person accounts were credited, "spent" what they were debited (redemptions, expiry,
+reversals of grants). Months are calendar months in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.authz import Actor, Permission, allows
+from services.errors import DomainError, ErrorCode
+from services.ledger.models import Account, AccountType, PointKind, Transfer, TransferKind
+from services.orgs.models import Household, UnitKind
+from services.orgs.service import require_unit
+from services.people.models import Person
+
+
+class GroupBy(StrEnum):
+    PERSON = "person"
+    GRID = "grid"
+    COMMUNITY = "community"
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRow:
+    month: date
+    key: uuid.UUID | None  # person, grid or community id (None: a person without a household)
+    kind: PointKind
+    earned: int
+    spent: int
+
+
+async def monthly(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    community_id: uuid.UUID,
+    year: int,
+    group_by: GroupBy,
+) -> list[MonthRow]:
+    """Earned/spent per month of ``year`` for the community, grouped as asked. Staff who may read
+    the community's orders (community admin and above) see it."""
+    community = await require_unit(
+        session, community_id, kinds=[UnitKind.COMMUNITY], field="communityId"
+    )
+    if not allows(actor, Permission.LEDGER_READ, community.path):
+        raise DomainError(ErrorCode.FORBIDDEN, field="communityId")
+    local = func.timezone("Asia/Shanghai", Transfer.created_at)
+    month = func.date_trunc("month", local).label("month")
+    credited = Transfer.credit_account_id == Account.id
+    key = {
+        GroupBy.PERSON: Account.person_id,
+        GroupBy.GRID: Household.grid_id,
+        GroupBy.COMMUNITY: Account.community_id,
+    }[group_by]
+    stmt = (
+        select(
+            month,
+            key.label("key"),
+            Account.kind,
+            func.sum(case((credited, Transfer.amount), else_=0)).label("earned"),
+            func.sum(case((credited, 0), else_=Transfer.amount)).label("spent"),
+        )
+        .select_from(Transfer)
+        .join(
+            Account,
+            or_(Account.id == Transfer.credit_account_id, Account.id == Transfer.debit_account_id),
+        )
+        .join(Person, Person.id == Account.person_id)
+        .outerjoin(Household, Household.id == Person.household_id)
+        .where(
+            Account.type == AccountType.PERSON,
+            Account.community_id == community.id,
+            Transfer.kind.in_([TransferKind.POSTED, TransferKind.POST]),
+            and_(func.extract("year", local) == year),
+        )
+        .group_by(month, key, Account.kind)
+        .order_by(month, key, Account.kind)
+    )
+    return [
+        MonthRow(row.month.date(), row.key, row.kind, int(row.earned), int(row.spent))
+        for row in await session.execute(stmt)
+    ]
