@@ -119,8 +119,16 @@ async def test_meeting_rules(api: Api, world: World, session: AsyncSession) -> N
     own = await api(VOTE, {"i": {"itemId": item, "choice": "FOR"}}, token=claimant)
     assert own.data["meetingVote"]["errors"] == [{"code": "OWN_CLAIM"}]
 
-    # a member of C2's meetings (or anyone else) is not a member of this one
-    outsider = await api.sign_in(world.phones["community_admin2"])
+    # a joint-meeting member of community C2 cannot vote in C1's meeting
+    await people_service.assign_role(
+        session, OPERATOR, person_id=world.people["worker_d"], role=Role.MEETING_MEMBER,
+        unit_id=world.units["C2"], seat_type=SeatType.PARTY_ORG,
+    )
+    await session.commit()
+    outsider = await api.sign_in(world.phones["worker_d"])
+    assert (await api(ATTEND, {"i": {"meetingId": meeting["id"]}}, token=outsider)).data[
+        "meetingAttend"
+    ]["errors"] == [{"code": "NOT_A_MEMBER"}]
     refused = await api(VOTE, {"i": {"itemId": item, "choice": "FOR"}}, token=outsider)
     assert refused.data["meetingVote"]["errors"] == [{"code": "NOT_A_MEMBER"}]
 
