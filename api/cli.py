@@ -28,8 +28,9 @@ from services.auth import passwords
 from services.authz import Actor, Grant
 from services.errors import DomainError
 from services.i18n import Language, message
+from services.people import service as people_service
 from services.people.importer import REQUIRED_COLUMNS, ImportReport, import_residents
-from services.people.models import Person, Role, RoleAssignment
+from services.people.models import Role
 from services.validation import phone as normalize_phone
 
 app = typer.Typer(help="GridPoints: community volunteer points.", no_args_is_help=True)
@@ -157,6 +158,16 @@ def _read_password(password: str | None) -> str:
     return first
 
 
+def _credentials(phone: str, password: str | None) -> tuple[str, str]:
+    """The normalized phone and a strong enough password (asked for when not given)."""
+    secret = _read_password(password)
+    try:
+        passwords.check_strength(secret, field="password")
+        return normalize_phone(phone), secret
+    except DomainError as error:
+        raise typer.BadParameter(message(error.code, Language.EN, error.params)) from error
+
+
 @user_app.command("create-admin")
 def create_admin(
     phone: Annotated[str, typer.Option(help="11-digit mobile number, the sign-in name.")],
@@ -165,35 +176,16 @@ def create_admin(
 ) -> None:
     """Create a system admin (or make an existing account one) with a password."""
     _configure_passwords()
-    secret = _read_password(password)
-    try:
-        passwords.check_strength(secret, field="password")
-        number = normalize_phone(phone)
-    except DomainError as error:
-        raise typer.BadParameter(message(error.code, Language.EN, error.params)) from error
-
-    async def work(session: AsyncSession) -> str:
-        from sqlalchemy import select
-
-        person = await session.scalar(select(Person).where(Person.phone == number))
-        if person is None:
-            person = Person(name=name, phone=number)
-            session.add(person)
-        person.password_hash = passwords.hash_password(secret)
-        await session.flush()
-        exists = await session.scalar(
-            select(RoleAssignment.id).where(
-                RoleAssignment.person_id == person.id, RoleAssignment.role == Role.SYSTEM_ADMIN
-            )
-        )
-        if exists is None:
-            session.add(RoleAssignment(person_id=person.id, role=Role.SYSTEM_ADMIN))
-        return str(person.id)
-
+    number, secret = _credentials(phone, password)
     url = _database_url()
     migrate.upgrade(url)
-    person_id = _in_transaction(url, work)
-    console.print(f"[green]system admin {number} ready ({person_id})[/green]")
+    person = _in_transaction(
+        url,
+        lambda s: people_service.ensure_system_admin(
+            s, phone=number, name=name, password_hash=passwords.hash_password(secret)
+        ),
+    )
+    console.print(f"[green]system admin {number} ready ({person.id})[/green]")
 
 
 @user_app.command("set-password")
@@ -203,24 +195,14 @@ def set_password(
 ) -> None:
     """Set an account's password (e.g. the first one of an imported resident)."""
     _configure_passwords()
-    secret = _read_password(password)
-    try:
-        passwords.check_strength(secret, field="password")
-        number = normalize_phone(phone)
-    except DomainError as error:
-        raise typer.BadParameter(message(error.code, Language.EN, error.params)) from error
-
-    async def work(session: AsyncSession) -> bool:
-        from sqlalchemy import update
-
-        result = await session.execute(
-            update(Person)
-            .where(Person.phone == number)
-            .values(password_hash=passwords.hash_password(secret))
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    if not _in_transaction(_database_url(), work):
+    number, secret = _credentials(phone, password)
+    found = _in_transaction(
+        _database_url(),
+        lambda s: people_service.set_password_hash(
+            s, phone=number, password_hash=passwords.hash_password(secret)
+        ),
+    )
+    if not found:
         console.print(f"[red]no account with phone {number}[/red]")
         raise typer.Exit(1)
     console.print(f"[green]password set for {number}[/green]")

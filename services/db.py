@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData, func, text
+from sqlalchemy import DateTime, Enum, MetaData, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -19,6 +20,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def pg_enum(enum: type[StrEnum], name: str) -> Enum:
+    """A PostgreSQL enum type holding the members' values (``"grid"``, not ``"GRID"``)."""
+    return Enum(enum, name=name, values_callable=lambda members: [m.value for m in members])
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -27,15 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.db import Base, created_at, uuid_pk
+from services.db import Base, created_at, pg_enum, uuid_pk
 from services.people.models import SeatType
 
 TITLE_MAX = 100
 REASON_MAX = 500
-
-
-def _values(enum: type[StrEnum]) -> list[str]:
-    return [member.value for member in enum]
 
 
 class MeetingState(StrEnum):
@@ -82,7 +77,7 @@ class JointMeeting(Base):
     scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     quorum: Mapped[int] = mapped_column(Integer)
     state: Mapped[MeetingState] = mapped_column(
-        Enum(MeetingState, name="meeting_state", values_callable=_values),
+        pg_enum(MeetingState, "meeting_state"),
         server_default=MeetingState.OPEN.value,
     )
     convened_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"))
@@ -99,9 +94,7 @@ class MeetingMember(Base):
         ForeignKey("joint_meeting.id", ondelete="CASCADE"), primary_key=True
     )
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), primary_key=True)
-    seat_type: Mapped[SeatType] = mapped_column(
-        Enum(SeatType, name="seat_type", values_callable=_values)
-    )
+    seat_type: Mapped[SeatType] = mapped_column(pg_enum(SeatType, "seat_type"))
     present: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
@@ -113,18 +106,14 @@ class AgendaItem(Base):
         ForeignKey("joint_meeting.id", ondelete="CASCADE"), index=True
     )
     community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"))
-    kind: Mapped[ItemKind] = mapped_column(
-        Enum(ItemKind, name="agenda_item_kind", values_callable=_values)
-    )
+    kind: Mapped[ItemKind] = mapped_column(pg_enum(ItemKind, "agenda_item_kind"))
     claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("order_claim.id"), index=True)
     grant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("point_grant.id"))
-    proposal: Mapped[Proposal] = mapped_column(
-        Enum(Proposal, name="proposal", values_callable=_values)
-    )
+    proposal: Mapped[Proposal] = mapped_column(pg_enum(Proposal, "proposal"))
     points: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
     outcome: Mapped[ItemOutcome] = mapped_column(
-        Enum(ItemOutcome, name="item_outcome", values_callable=_values),
+        pg_enum(ItemOutcome, "item_outcome"),
         server_default=ItemOutcome.PENDING.value,
     )
     position: Mapped[int] = mapped_column(Integer)
@@ -144,9 +133,7 @@ class Vote(Base):
         ForeignKey("agenda_item.id", ondelete="CASCADE"), primary_key=True
     )
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), primary_key=True)
-    choice: Mapped[Choice] = mapped_column(
-        Enum(Choice, name="vote_choice", values_callable=_values)
-    )
+    choice: Mapped[Choice] = mapped_column(pg_enum(Choice, "vote_choice"))
     created_at: Mapped[datetime] = created_at()
 
 
@@ -163,7 +150,7 @@ class Grant(Base):
     points: Mapped[int] = mapped_column(Integer)
     hold_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_transfer.id"), unique=True)
     state: Mapped[GrantState] = mapped_column(
-        Enum(GrantState, name="grant_state", values_callable=_values),
+        pg_enum(GrantState, "grant_state"),
         server_default=GrantState.PUBLICIZED.value,
     )
     publicity_ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

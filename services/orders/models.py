@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
-    Enum,
     ForeignKey,
     Identity,
     Index,
@@ -28,12 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.db import Base, created_at, uuid_pk
+from services.db import Base, created_at, pg_enum, uuid_pk
 from services.ledger.models import PointKind, point_kind_enum
-
-
-def _values(enum: type[StrEnum]) -> list[str]:
-    return [member.value for member in enum]
 
 
 class OrderState(StrEnum):
@@ -73,9 +68,7 @@ class VolunteerOrder(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    scope: Mapped[OrderScope] = mapped_column(
-        Enum(OrderScope, name="order_scope", values_callable=_values)
-    )
+    scope: Mapped[OrderScope] = mapped_column(pg_enum(OrderScope, "order_scope"))
     grid_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     content: Mapped[str] = mapped_column(Text)
@@ -90,7 +83,7 @@ class VolunteerOrder(Base):
     point_kind: Mapped[PointKind] = mapped_column(point_kind_enum())
     party_first_hours: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     state: Mapped[OrderState] = mapped_column(
-        Enum(OrderState, name="order_state", values_callable=_values),
+        pg_enum(OrderState, "order_state"),
         server_default=OrderState.DRAFT.value,
     )
     publisher_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"))
@@ -119,14 +112,12 @@ class Claim(Base):
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("volunteer_order.id"), index=True)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
     household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("household.id"))
-    state: Mapped[ClaimState] = mapped_column(
-        Enum(ClaimState, name="claim_state", values_callable=_values)
-    )
+    state: Mapped[ClaimState] = mapped_column(pg_enum(ClaimState, "claim_state"))
     as_party_member: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attendance: Mapped[Attendance] = mapped_column(
-        Enum(Attendance, name="attendance", values_callable=_values),
+        pg_enum(Attendance, "attendance"),
         server_default=Attendance.PENDING.value,
     )
     minutes: Mapped[int | None] = mapped_column(Integer)

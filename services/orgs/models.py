@@ -8,7 +8,6 @@ from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.db import Base, created_at, uuid_pk
+from services.db import Base, created_at, pg_enum, uuid_pk
 
 
 class UnitKind(StrEnum):
@@ -57,9 +56,7 @@ class OrgUnit(Base):
     __tablename__ = "org_unit"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    kind: Mapped[UnitKind] = mapped_column(
-        Enum(UnitKind, name="unit_kind", values_callable=lambda e: [m.value for m in e])
-    )
+    kind: Mapped[UnitKind] = mapped_column(pg_enum(UnitKind, "unit_kind"))
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     code: Mapped[str] = mapped_column(String(CODE_MAX), unique=True)
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_unit.id"), index=True)

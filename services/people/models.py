@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -19,15 +18,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.db import Base, created_at, uuid_pk
+from services.db import Base, created_at, pg_enum, uuid_pk
 from services.orgs.models import NAME_MAX
 
 PHONE_LENGTH = 11
 BRANCH_MAX = 100
-
-
-def _values(enum: type[StrEnum]) -> list[str]:
-    return [member.value for member in enum]
 
 
 class Role(StrEnum):
@@ -86,11 +81,9 @@ class RoleAssignment(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(Enum(Role, name="role", values_callable=_values))
+    role: Mapped[Role] = mapped_column(pg_enum(Role, "role"))
     unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    seat_type: Mapped[SeatType | None] = mapped_column(
-        Enum(SeatType, name="seat_type", values_callable=_values)
-    )
+    seat_type: Mapped[SeatType | None] = mapped_column(pg_enum(SeatType, "seat_type"))
     created_at: Mapped[datetime] = created_at()
 
     __table_args__ = (

@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, delete, false, or_, select
+from sqlalchemy import ColumnElement, delete, false, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,6 +138,33 @@ async def list_people(
 
 async def get_by_phone(session: AsyncSession, phone: str) -> Person | None:
     return await session.scalar(select(Person).where(Person.phone == phone))
+
+
+async def ensure_system_admin(
+    session: AsyncSession, *, phone: str, name: str, password_hash: str
+) -> Person:
+    """The server operator's bootstrap: make the account at ``phone`` (created if need be) a
+    system admin with this password. No actor: only the CLI on the server calls it."""
+    person = await get_by_phone(session, phone)
+    if person is None:
+        person = Person(name=name, phone=phone)
+        session.add(person)
+    person.password_hash = password_hash
+    await session.flush()
+    await session.execute(
+        pg_insert(RoleAssignment)
+        .values(person_id=person.id, role=Role.SYSTEM_ADMIN, unit_id=None)
+        .on_conflict_do_nothing(constraint="uq_role_assignment_person_role_unit")
+    )
+    return person
+
+
+async def set_password_hash(session: AsyncSession, *, phone: str, password_hash: str) -> bool:
+    """The operator sets an account's password (e.g. an imported resident's first one)."""
+    result = await session.execute(
+        update(Person).where(Person.phone == phone).values(password_hash=password_hash)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def create_person(
