@@ -62,6 +62,20 @@ class ErrorCode(StrEnum):
     ADJUSTMENT_OUT_OF_RANGE = "adjustment_out_of_range"
     PUBLICITY_OVER = "publicity_over"
     ALREADY_OBJECTED = "already_objected"
+    # the exchange
+    OUT_OF_STOCK = "out_of_stock"
+    LIMIT_REACHED = "limit_reached"
+    SLOT_TAKEN = "slot_taken"
+    OUTSIDE_OPENING_HOURS = "outside_opening_hours"
+    TOO_LATE_TO_BOOK = "too_late_to_book"
+    BOOKING_TOO_LONG = "booking_too_long"
+    SESSION_FULL = "session_full"
+    WINDOW_CLOSED = "window_closed"
+    KIND_NOT_ACCEPTED = "kind_not_accepted"
+    EMPTY_BASKET = "empty_basket"
+    CODE_UNKNOWN = "code_unknown"
+    CODE_USED = "code_used"
+    REDEMPTION_EXPIRED = "redemption_expired"
 
 
 class DomainError(Exception):

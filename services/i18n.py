@@ -201,6 +201,58 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "您已对该公示提出过异议。",
         Language.EN: "You have already objected to this grant.",
     },
+    ErrorCode.OUT_OF_STOCK: {
+        Language.ZH_CN: "{name}库存不足。",
+        Language.EN: "{name} is out of stock.",
+    },
+    ErrorCode.LIMIT_REACHED: {
+        Language.ZH_CN: "已达到每人限兑数量（{limit}）。",
+        Language.EN: "You have reached the per-person limit ({limit}).",
+    },
+    ErrorCode.SLOT_TAKEN: {
+        Language.ZH_CN: "该时段已被预约。",
+        Language.EN: "That time slot is already booked.",
+    },
+    ErrorCode.OUTSIDE_OPENING_HOURS: {
+        Language.ZH_CN: "该时段不在开放时间内。",
+        Language.EN: "That time is outside the opening hours.",
+    },
+    ErrorCode.TOO_LATE_TO_BOOK: {
+        Language.ZH_CN: "预约须提前 {hours} 小时。",
+        Language.EN: "Bookings must be made {hours} hours ahead.",
+    },
+    ErrorCode.BOOKING_TOO_LONG: {
+        Language.ZH_CN: "单次预约最长 {hours} 小时。",
+        Language.EN: "A booking may last at most {hours} hours.",
+    },
+    ErrorCode.SESSION_FULL: {
+        Language.ZH_CN: "该场次已满。",
+        Language.EN: "This session is full.",
+    },
+    ErrorCode.WINDOW_CLOSED: {
+        Language.ZH_CN: "兑换窗口未开放，下次开放：{opens_at}。",
+        Language.EN: "The exchange is closed; it opens next at {opens_at}.",
+    },
+    ErrorCode.KIND_NOT_ACCEPTED: {
+        Language.ZH_CN: "该商品不接受这种积分。",
+        Language.EN: "This item does not accept that kind of points.",
+    },
+    ErrorCode.EMPTY_BASKET: {
+        Language.ZH_CN: "兑换篮是空的。",
+        Language.EN: "The basket is empty.",
+    },
+    ErrorCode.CODE_UNKNOWN: {
+        Language.ZH_CN: "自提码无效。",
+        Language.EN: "Unknown pickup code.",
+    },
+    ErrorCode.CODE_USED: {
+        Language.ZH_CN: "该自提码已核销。",
+        Language.EN: "This pickup code has already been used.",
+    },
+    ErrorCode.REDEMPTION_EXPIRED: {
+        Language.ZH_CN: "该兑换已过期，预留已释放。",
+        Language.EN: "This redemption has expired; its reservation was released.",
+    },
 }
 
 UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {
