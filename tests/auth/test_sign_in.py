@@ -156,3 +156,13 @@ async def test_invalid_phone_is_a_typed_error(api: Api) -> None:
     assert reply.data["signIn"]["errors"] == [
         {"code": "INVALID_PHONE", "field": "phone", "message": "手机号格式不正确，应为 11 位数字。"}
     ]
+
+
+async def test_batched_requests_are_refused(api: Api, world: World) -> None:
+    """Batching is off: a list of operations cannot multiply sign-in attempts past the limit."""
+    body = [
+        {"query": SIGN_IN, "variables": {"i": {"phone": world.phones["worker_a"], "password": "x"}}}
+    ] * 10
+    reply = await api.client.post("/graphql", json=body)
+    assert reply.status_code == 400
+    assert await api.sign_in(world.phones["worker_a"])  # no attempt was counted
