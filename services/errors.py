@@ -76,6 +76,14 @@ class ErrorCode(StrEnum):
     CODE_UNKNOWN = "code_unknown"
     CODE_USED = "code_used"
     REDEMPTION_EXPIRED = "redemption_expired"
+    # resident demands and grid work
+    UPLOAD_WRONG_TYPE = "upload_wrong_type"
+    UPLOAD_TOO_LARGE = "upload_too_large"
+    NOT_ASSIGNED = "not_assigned"
+    ALREADY_ACCEPTED = "already_accepted"
+    NO_HIGHER_LEVEL = "no_higher_level"
+    ALREADY_RATED = "already_rated"
+    ALREADY_SUPPORTED = "already_supported"
 
 
 class DomainError(Exception):

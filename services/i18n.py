@@ -253,6 +253,34 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "该兑换已过期，预留已释放。",
         Language.EN: "This redemption has expired; its reservation was released.",
     },
+    ErrorCode.UPLOAD_WRONG_TYPE: {
+        Language.ZH_CN: "只能上传 JPEG、PNG 或 WebP 图片。",
+        Language.EN: "Only JPEG, PNG or WebP images can be uploaded.",
+    },
+    ErrorCode.UPLOAD_TOO_LARGE: {
+        Language.ZH_CN: "图片不能超过 {max_mb} MB。",
+        Language.EN: "Images may be at most {max_mb} MB.",
+    },
+    ErrorCode.NOT_ASSIGNED: {
+        Language.ZH_CN: "该诉求不在您的处理范围内。",
+        Language.EN: "This demand is not assigned to you.",
+    },
+    ErrorCode.ALREADY_ACCEPTED: {
+        Language.ZH_CN: "该诉求已被受理。",
+        Language.EN: "This demand has already been accepted.",
+    },
+    ErrorCode.NO_HIGHER_LEVEL: {
+        Language.ZH_CN: "已是最高层级，无法继续上报。",
+        Language.EN: "There is no higher level to escalate to.",
+    },
+    ErrorCode.ALREADY_RATED: {
+        Language.ZH_CN: "您已评价过该诉求。",
+        Language.EN: "You have already rated this demand.",
+    },
+    ErrorCode.ALREADY_SUPPORTED: {
+        Language.ZH_CN: "您已为该心愿点过赞。",
+        Language.EN: "You already support this wish.",
+    },
 }
 
 UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {
