@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from api import worker
 from api.graphql_view import GraphQLView
+from api.photos import ROUTES as PHOTO_ROUTES
 from api.settings import Settings, get_settings
 from api.state import AppState
 from schema.build import Limits, build_schema
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
         Route("/readyz", readyz),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        *PHOTO_ROUTES,
     ]
     web = web_directory(settings)
     if web is not None:

@@ -1,10 +1,13 @@
-"""``gridpoints ledger``: verify, export and check the points ledger; expire holds; purge keys.
+"""``gridpoints ledger``: verify, export and check the points ledger; expire holds and points;
+purge keys.
 
 ``verify`` recomputes every community's hash chain and balances (from the database, or from a JSON
 export without any database) and exits 1 naming the first broken link. ``export`` writes the JSON
 anyone may download to check a community's ledger themselves. ``check`` is the quick in-database
 balance check (counters = entries, each kind sums to zero), cheap enough for a cron job.
-Servers are found as for every command (see :mod:`api.cli`).
+``expire`` voids holds past their deadline; ``expire-points`` applies the communities' points
+expiry policies (both are also worker jobs). Servers are found as for every command (see
+:mod:`api.cli`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger import check, idempotency, verify
+from services.ledger import check, expiry, idempotency, verify
 from services.ledger import service as ledger
 from services.orgs import service as org_service
 from services.orgs.models import OrgUnit, UnitKind
@@ -124,9 +127,34 @@ def check_command(
 
 @ledger_app.command("expire")
 def expire_command() -> None:
-    """Write the voids of holds past their deadline (what the worker does)."""
+    """Void the holds past their deadline (what the worker does)."""
     count = _run(lambda session: ledger.expire_due(session))
     console.print(f"{count} expired holds voided")
+
+
+@ledger_app.command("expire-points")
+def expire_points_command(
+    community: Annotated[
+        str | None, typer.Option(help="Community code; default: every community with a policy.")
+    ] = None,
+) -> None:
+    """Apply the points expiry policies now: expired points go to the expiry account."""
+
+    async def work(session: AsyncSession) -> dict[str, int]:
+        if community is not None:
+            units = [await _community(session, community)]
+        else:  # in id order, as the worker locks them
+            ids = await expiry.communities_with_policy(session)
+            found = await org_service.units_by_ids(session, ids)
+            units = [found[unit_id] for unit_id in ids]
+        return {
+            unit.code: await expiry.apply_expiry(session, community_id=unit.id) for unit in units
+        }
+
+    written = _run(work)
+    for code, count in sorted(written.items()):
+        console.print(f"{code}: {count} expiring transfers written")
+    console.print(f"{sum(written.values())} expiring transfers written in all")
 
 
 @ledger_app.command("purge-keys")

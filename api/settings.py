@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 4000
     db_pool_size: int = 10
+    photo_dir: Path | None = None  # where demand photos are stored; default: <data_dir>/photos
+    photo_max_bytes: int = 5 * 1024 * 1024
     worker_interval: float = 30.0  # seconds between worker ticks; 0 turns the worker off
 
     session_ttl: int = 7 * 24 * 3600
@@ -46,6 +48,10 @@ class Settings(BaseSettings):
     password_memory_kib: int = 65536
 
     demo_password: str = "gridpoints2026"  # noqa: S105 (the documented demo password)
+
+    @property
+    def photos_path(self) -> Path:
+        return self.photo_dir or self.data_dir / "photos"
 
 
 @lru_cache(maxsize=1)

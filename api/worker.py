@@ -1,9 +1,12 @@
 """The background worker: settles what the clock has made due.
 
-It posts grants whose publicity is over and publishes outbox events that the after-commit relay
-missed. Nothing
-depends on it for correctness: every deadline is also judged on read. Each tick is one short
-transaction; rows are taken with SKIP LOCKED, so several API replicas may run it at once.
+It posts grants whose publicity is over, records demand breaches (escalating them) and closes
+unconfirmed demands as "not rated", applies each community's points expiry policy (once a day
+per community), and publishes outbox events that the after-commit relay missed. Nothing
+depends on it for correctness: every deadline is also judged on read (points expiry excepted: a
+stopped worker leaves expired points spendable until it runs, see :mod:`services.ledger.expiry`).
+Each tick is one short transaction; rows are taken with SKIP LOCKED, so several API replicas may
+run it at once.
 """
 
 from __future__ import annotations
@@ -15,18 +18,23 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.demands import settle as demands
 from services.events import outbox
-from services.ledger import idempotency
+from services.ledger import expiry, idempotency
 from services.ledger import service as ledger
 from services.meetings import grants
+from services.redemptions import lifecycle as redemptions
 
 log = logging.getLogger("gridpoints.worker")
 
 Job = Callable[[AsyncSession], Awaitable[int]]
 JOBS: dict[str, Job] = {
     "grants_posted": lambda s: grants.settle_due(s),
+    "redemptions_expired": lambda s: redemptions.expire_due(s),
     "holds_expired": lambda s: ledger.expire_due(s),
+    "points_expired": lambda s: expiry.apply_due(s),
     "idempotency_keys_purged": lambda s: idempotency.purge(s),
+    "demands_settled": lambda s: demands.settle_due(s),
 }
 
 

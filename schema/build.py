@@ -18,6 +18,10 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
 
 from schema.auth.mutations import AuthMutation
+from schema.catalog import CatalogMutation, CatalogQuery, Goods, Service, ServiceSession, Venue
+from schema.demands.mutations import DemandMutation
+from schema.demands.queries import DemandQuery
+from schema.demands.types import Demand
 from schema.errors import UserError
 from schema.extensions import ErrorPolicy, RequestTransaction
 from schema.ledger import LedgerMutation, LedgerQuery, LedgerTransfer
@@ -34,13 +38,25 @@ from schema.orgs.types import Household, OrgUnit
 from schema.people.mutations import PeopleMutation
 from schema.people.queries import PeopleQuery
 from schema.people.types import Person, RoleAssignment
+from schema.redemptions import Redemption, RedemptionMutation, RedemptionQuery
 from schema.reports.queries import ReportMutation, ReportQuery
 from schema.subscriptions import Subscription
 from services.errors import DomainError
 
 
 @strawberry.type
-class Query(NodeQuery, PeopleQuery, OrgQuery, OrderQuery, MeetingQuery, LedgerQuery, ReportQuery):
+class Query(
+    NodeQuery,
+    PeopleQuery,
+    OrgQuery,
+    OrderQuery,
+    MeetingQuery,
+    LedgerQuery,
+    ReportQuery,
+    DemandQuery,
+    CatalogQuery,
+    RedemptionQuery,
+):
     pass
 
 
@@ -53,6 +69,9 @@ class Mutation(
     MeetingMutation,
     LedgerMutation,
     ReportMutation,
+    DemandMutation,
+    CatalogMutation,
+    RedemptionMutation,
 ):
     pass
 
@@ -106,6 +125,12 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             AgendaItem,
             Grant,
             LedgerTransfer,
+            Demand,
+            Goods,
+            Venue,
+            Service,
+            ServiceSession,
+            Redemption,
             UserError,
         ],
         extensions=extensions,

@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from services.authz import Actor
+from services.catalog import queries as catalog_queries
+from services.demands import queries as demand_queries
+from services.demands import timeline as demand_timeline
 from services.meetings import grants as grant_service
 from services.meetings import queries as meeting_queries
 from services.orders import claims as claim_service
@@ -18,6 +21,7 @@ from services.orgs import center_households
 from services.orgs import households as household_service
 from services.orgs import service as org_service
 from services.people import service as people_service
+from services.redemptions import queries as redemption_queries
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -47,6 +51,20 @@ class Loaders:
         self.votes = self._grouped(meeting_queries.votes_of)
         self.grant_by_item = self._by_id(meeting_queries.grants_by_items)
         self.grant_detail = self._by_id(grant_service.details_by_ids)
+        self.goods = self._by_id(catalog_queries.goods_by_ids)
+        self.venue = self._by_id(catalog_queries.venues_by_ids)
+        self.venue_hours = self._grouped(catalog_queries.openings_of)
+        self.service = self._by_id(catalog_queries.services_by_ids)
+        self.service_session = self._by_id(catalog_queries.sessions_by_ids)
+        self.redemption = self._scoped(redemption_queries.redemptions_by_ids)
+        self.redemption_lines = self._grouped(redemption_queries.lines_of)
+        self.redemption_booking = self._by_id(redemption_queries.bookings_of)
+        self.demand = self._scoped(demand_queries.demands_by_ids)
+        self.demand_category = self._by_id(demand_queries.categories_by_ids)
+        self.demand_events = self._grouped(demand_timeline.events_of)
+        self.event_photos = self._grouped(demand_timeline.photos_of_events)
+        self.demand_assignments = self._grouped(demand_queries.assignments_of)
+        self.demand_breaches = self._grouped(demand_queries.breaches_by_ids)
 
     def _by_id(self, fetch: Fetch[V]) -> DataLoader[uuid.UUID, V | None]:
         async def load(keys: list[uuid.UUID]) -> list[V | None]:

@@ -13,14 +13,20 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from schema.catalog import types as catalog_types
 from schema.context import Context
+from schema.demands.types import Demand
 from schema.ledger.types import LedgerTransfer
 from schema.meetings.types import JointMeeting
 from schema.orders.types import Claim, VolunteerOrder
 from schema.orgs.types import Household, OrgUnit
 from schema.people.types import Person, RoleAssignment
+from schema.redemptions.types import Redemption
 from schema.relay import Node, from_global_id
 from services.authz import Actor
+from services.catalog import models as catalog_models
+from services.catalog import queries as catalog_queries
+from services.demands import queries as demand_queries
 from services.ledger import queries as ledger_queries
 from services.meetings import queries as meeting_queries
 from services.orders import claims as claim_service
@@ -28,6 +34,7 @@ from services.orders import service as order_service
 from services.orgs import households as household_service
 from services.orgs import service as org_service
 from services.people import service as people_service
+from services.redemptions import queries as redemption_queries
 
 Resolver = Callable[[AsyncSession, Actor, uuid.UUID], Awaitable[Node | None]]
 
@@ -77,6 +84,44 @@ async def _ledger_transfer(
     return LedgerTransfer.from_model(transfer, viewer=actor.person_id) if transfer else None
 
 
+async def _demand(session: AsyncSession, actor: Actor, demand_id: uuid.UUID) -> Node | None:
+    demand = await demand_queries.get_demand(session, actor, demand_id)
+    return Demand.from_model(demand) if demand else None
+
+
+async def _goods(session: AsyncSession, actor: Actor, goods_id: uuid.UUID) -> Node | None:
+    found = await catalog_queries.get_visible(session, actor, catalog_models.Goods, goods_id)
+    return catalog_types.Goods.from_model(found) if found else None  # type: ignore[arg-type]
+
+
+async def _venue(session: AsyncSession, actor: Actor, venue_id: uuid.UUID) -> Node | None:
+    found = await catalog_queries.get_visible(session, actor, catalog_models.Venue, venue_id)
+    return catalog_types.Venue.from_model(found) if found else None  # type: ignore[arg-type]
+
+
+async def _service(session: AsyncSession, actor: Actor, service_id: uuid.UUID) -> Node | None:
+    found = await catalog_queries.get_visible(session, actor, catalog_models.Service, service_id)
+    return catalog_types.Service.from_model(found) if found else None  # type: ignore[arg-type]
+
+
+async def _service_session(
+    session: AsyncSession, actor: Actor, session_id: uuid.UUID
+) -> Node | None:
+    found = await catalog_queries.get_visible(
+        session, actor, catalog_models.ServiceSession, session_id
+    )
+    return (
+        catalog_types.ServiceSession.from_model(found)  # type: ignore[arg-type]
+        if found
+        else None
+    )
+
+
+async def _redemption(session: AsyncSession, actor: Actor, redemption_id: uuid.UUID) -> Node | None:
+    found = await redemption_queries.redemptions_by_ids(session, actor, [redemption_id])
+    return Redemption.from_model(found[redemption_id]) if redemption_id in found else None
+
+
 RESOLVERS: dict[str, Resolver] = {
     "OrgUnit": _unit,
     "Household": _household,
@@ -86,6 +131,12 @@ RESOLVERS: dict[str, Resolver] = {
     "Claim": _claim,
     "JointMeeting": _meeting,
     "LedgerTransfer": _ledger_transfer,
+    "Goods": _goods,
+    "Venue": _venue,
+    "Service": _service,
+    "ServiceSession": _service_session,
+    "Redemption": _redemption,
+    "Demand": _demand,
 }
 
 

@@ -12,9 +12,12 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
+from schema.catalog.types import Goods
 from schema.context import Context
 from schema.meetings.types import Grant
 from schema.orders.types import Claim, VolunteerOrder
+from schema.redemptions.types import Redemption
+from services.catalog import queries as catalog_queries
 from services.events import outbox
 from services.events.listen import listen
 from services.events.outbox import Topic
@@ -23,6 +26,7 @@ from services.orders import claims as claim_service
 from services.orders import service as order_service
 from services.orders.models import OrderScope
 from services.orgs.models import Household
+from services.redemptions import queries as redemption_queries
 
 
 @strawberry.type
@@ -85,3 +89,37 @@ class Subscription:
             )
             if grant_id in details:
                 yield Grant.from_detail(details[grant_id])
+
+    @strawberry.subscription(description="Goods of your community as their stock changes.")
+    async def stock_changed(self, info: Info[Context, None]) -> AsyncGenerator[Goods, None]:
+        context = info.context
+        actor = await context.require_actor()
+        await context.finish(commit=False)
+        if actor.community_id is None:
+            return
+        async for event in listen(context.redis, [outbox.community_channel(actor.community_id)]):
+            if event.topic != Topic.STOCK_CHANGED:
+                continue
+            goods_id = uuid.UUID(event.payload["goodsId"])
+            found = await context.fresh(partial(catalog_queries.goods_by_ids, ids=[goods_id]))
+            if goods_id in found and found[goods_id].active:
+                yield Goods.from_model(found[goods_id])
+
+    @strawberry.subscription(
+        description="Your redemptions as they change (reserved, written off, cancelled, expired)."
+    )
+    async def my_redemption_changed(
+        self, info: Info[Context, None]
+    ) -> AsyncGenerator[Redemption, None]:
+        context = info.context
+        actor = await context.require_actor()
+        await context.finish(commit=False)
+        async for event in listen(context.redis, [outbox.person_channel(actor.person_id)]):
+            if event.topic != Topic.REDEMPTION_CHANGED:
+                continue
+            redemption_id = uuid.UUID(event.payload["redemptionId"])
+            found = await context.fresh(
+                partial(redemption_queries.redemptions_by_ids, actor=actor, ids=[redemption_id])
+            )
+            if redemption_id in found:
+                yield Redemption.from_model(found[redemption_id])

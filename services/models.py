@@ -1,6 +1,26 @@
 """Every model, imported once so the metadata is complete (Alembic and the tests use this)."""
 
+from services.catalog.models import (
+    ExchangeSettings,
+    ExchangeWindow,
+    Goods,
+    Service,
+    ServiceSession,
+    SessionWaitlist,
+    StockMovement,
+    Venue,
+    VenueOpening,
+)
 from services.db import Base
+from services.demands.models import (
+    Demand,
+    DemandAssignment,
+    DemandBreach,
+    DemandCategory,
+    DemandEvent,
+    DemandPhoto,
+    ServiceLevel,
+)
 from services.events.models import OutboxEvent
 from services.ledger.models import Account, ChainHead, IdempotencyKey, Transfer
 from services.meetings.models import (
@@ -14,6 +34,7 @@ from services.meetings.models import (
 from services.orders.models import Claim, VolunteerOrder
 from services.orgs.models import CenterHousehold, CommunitySettings, Household, OrgUnit
 from services.people.models import Person, RoleAssignment
+from services.redemptions.models import Redemption, RedemptionLine, VenueBooking
 from services.reports.selection import AnnualSelection, AnnualSelectionEntry
 
 metadata = Base.metadata
@@ -27,6 +48,15 @@ __all__ = [
     "ChainHead",
     "Claim",
     "CommunitySettings",
+    "Demand",
+    "DemandAssignment",
+    "DemandBreach",
+    "DemandCategory",
+    "DemandEvent",
+    "DemandPhoto",
+    "ExchangeSettings",
+    "ExchangeWindow",
+    "Goods",
     "Grant",
     "Household",
     "IdempotencyKey",
@@ -36,8 +66,18 @@ __all__ = [
     "OrgUnit",
     "OutboxEvent",
     "Person",
+    "Redemption",
+    "RedemptionLine",
     "RoleAssignment",
+    "Service",
+    "ServiceLevel",
+    "ServiceSession",
+    "SessionWaitlist",
+    "StockMovement",
     "Transfer",
+    "Venue",
+    "VenueBooking",
+    "VenueOpening",
     "VolunteerOrder",
     "Vote",
     "metadata",

@@ -1,22 +1,24 @@
-"""Staff corrections of the ledger: ``ledgerAdjust`` and ``ledgerReverse``.
+"""Staff work on the ledger: ``ledgerAdjust`` and ``ledgerReverse`` correct it, ``ledgerMonthClose``
+closes a month.
 
-Both move points, so both take an ``idempotencyKey``: a retry with the same key and input returns
-the first result; the same key with other input is ``IDEMPOTENCY_KEY_REUSED``.
+The corrections move points, so both take an ``idempotencyKey``: a retry with the same key and
+input returns the first result; the same key with other input is ``IDEMPOTENCY_KEY_REUSED``.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
 from schema.errors import Error
-from schema.ledger.types import LedgerTransfer, PointKind
+from schema.ledger.types import LedgerClosedMonth, LedgerTransfer, PointKind
 from schema.mutations import perform
 from schema.relay import decode_id
-from services.ledger import admin, models
+from services.ledger import admin, models, periods
 
 
 def _person_side(transfer: models.Transfer) -> uuid.UUID | None:
@@ -30,6 +32,11 @@ class LedgerAdjustInput:
     amount: int = strawberry.field(description="Points to add (> 0) or take away (< 0).")
     reason: str
     idempotency_key: str = strawberry.field(description="Unique per attempt; reuse it to retry.")
+    booked_on: date | None = strawberry.field(
+        default=None,
+        description="Back-date the correction to this past day (Asia/Shanghai) of a month not "
+        "closed; today if omitted.",
+    )
 
 
 @strawberry.type
@@ -48,6 +55,18 @@ class LedgerReverseInput:
 @strawberry.type
 class LedgerReversePayload:
     transfer: LedgerTransfer | None = strawberry.field(default=None, description="The reversal.")
+    errors: list[Error] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class LedgerMonthCloseInput:
+    community_id: strawberry.ID
+    month: str = strawberry.field(description="`YYYY-MM`, a month that is over.")
+
+
+@strawberry.type
+class LedgerMonthClosePayload:
+    closed_month: LedgerClosedMonth | None = None
     errors: list[Error] = strawberry.field(default_factory=list)
 
 
@@ -70,6 +89,7 @@ class LedgerMutation:
                 amount=input.amount,
                 reason=input.reason,
                 idempotency_key=input.idempotency_key,
+                booked_on=input.booked_on,
             ),
         )
         return LedgerAdjustPayload(
@@ -97,5 +117,26 @@ class LedgerMutation:
         )
         return LedgerReversePayload(
             transfer=LedgerTransfer.from_model(transfer) if transfer else None,
+            errors=list(errors),
+        )
+
+    @strawberry.mutation(
+        description="月结: close a month that is over; nothing more can be booked into it "
+        "(the community's admins)."
+    )
+    async def ledger_month_close(
+        self, info: Info[Context, None], input: LedgerMonthCloseInput
+    ) -> LedgerMonthClosePayload:
+        closed, errors = await perform(
+            info,
+            lambda s, actor: periods.close_month(
+                s,
+                actor,
+                community_id=decode_id(input.community_id, "OrgUnit", field="communityId"),
+                month=periods.parse_month(input.month),
+            ),
+        )
+        return LedgerMonthClosePayload(
+            closed_month=LedgerClosedMonth.from_model(closed) if closed else None,
             errors=list(errors),
         )

@@ -1,4 +1,4 @@
-"""Queries over the ledger: ``myLedger`` and ``communityLedger``."""
+"""Queries over the ledger: ``myLedger``, ``communityLedger`` and ``closedMonths``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
-from schema.ledger.types import LedgerTransfer, MyLedger
+from schema.ledger.types import LedgerClosedMonth, LedgerTransfer, MyLedger
 from schema.relay import Connection, connection, decode_id
+from services.ledger import periods
 from services.ledger import queries as ledger_queries
 from services.pagination import DEFAULT_FIRST
 
@@ -37,3 +38,16 @@ class LedgerQuery:
             )
         )
         return connection(page, LedgerTransfer.from_model)
+
+    @strawberry.field(
+        description="A community's closed months, latest first: for its admins and those above."
+    )
+    async def closed_months(
+        self, info: Info[Context, None], community_id: strawberry.ID
+    ) -> list[LedgerClosedMonth]:
+        actor = await info.context.require_actor()
+        community = decode_id(community_id, "OrgUnit", field="communityId")
+        found = await info.context.db(
+            lambda s: periods.closed_months(s, actor, community_id=community)
+        )
+        return [LedgerClosedMonth.from_model(closed) for closed in found]

@@ -1,9 +1,10 @@
-"""GraphQL types of the points ledger: ``LedgerTransfer`` (a Node), accounts and balances."""
+"""GraphQL types of the points ledger: ``LedgerTransfer`` (a Node), accounts, balances and
+closed months."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -12,7 +13,7 @@ from strawberry.types import Info
 from schema.context import Context
 from schema.people.types import Person
 from schema.relay import Connection, Node, connection, to_global_id
-from services.ledger import models
+from services.ledger import models, periods
 from services.ledger import queries as ledger_queries
 from services.pagination import DEFAULT_FIRST
 
@@ -63,6 +64,10 @@ class LedgerTransfer(Node):
     cause: LedgerCause  # type: ignore[valid-type]
     reason: str
     created_at: datetime
+    booked_on: date = strawberry.field(
+        description="The day (Asia/Shanghai) it counts for in the monthly statistics: the day it "
+        "was written, or an earlier one for a back-dated correction."
+    )
     expires_at: datetime | None = strawberry.field(description="When a hold lapses, if it does.")
     hold_id: strawberry.ID | None = strawberry.field(description="The hold a POST or VOID ends.")
     reverses_id: strawberry.ID | None = strawberry.field(description="The entry this reverses.")
@@ -95,6 +100,7 @@ class LedgerTransfer(Node):
             cause=transfer.cause,
             reason=transfer.reason,
             created_at=transfer.created_at,
+            booked_on=transfer.booked_on,
             expires_at=transfer.expires_at,
             hold_id=to_global_id("LedgerTransfer", transfer.pending_id)
             if transfer.pending_id
@@ -153,3 +159,23 @@ class MyLedger:
             )
         )
         return connection(page, lambda t: LedgerTransfer.from_model(t, viewer=actor.person_id))
+
+
+@strawberry.type(description="月结: a closed month of a community; nothing more is booked into it.")
+class LedgerClosedMonth:
+    closed_by_local_id: strawberry.Private[uuid.UUID]
+    month: str = strawberry.field(description="`YYYY-MM`.")
+    closed_at: datetime
+
+    @classmethod
+    def from_model(cls, closed: models.ClosedMonth) -> LedgerClosedMonth:
+        return cls(
+            closed_by_local_id=closed.closed_by,
+            month=periods.month_text(closed.month),
+            closed_at=closed.closed_at,
+        )
+
+    @strawberry.field(description="Who closed it, if a person you may see.")
+    async def closed_by(self, info: Info[Context, None]) -> Person | None:
+        person = await (await info.context.loaders()).person.load(self.closed_by_local_id)
+        return Person.from_model(person) if person else None

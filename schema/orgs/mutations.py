@@ -1,4 +1,4 @@
-"""Mutations on the org tree and households."""
+"""Mutations on the org tree, households and community settings."""
 
 from __future__ import annotations
 
@@ -9,12 +9,20 @@ from strawberry.types import Info
 from schema.context import Context
 from schema.errors import Error
 from schema.mutations import perform
-from schema.orgs.types import CenterHousehold, Household, OrgUnit, UnitKind
+from schema.orgs.types import (
+    CenterHousehold,
+    CommunitySettings,
+    ExpiryPolicy,
+    Household,
+    OrgUnit,
+    UnitKind,
+)
 from schema.relay import decode_id, decode_optional_id
 from services.authz import Actor
 from services.orgs import center_households
 from services.orgs import households as household_service
 from services.orgs import service as org_service
+from services.orgs import settings as settings_service
 from services.orgs.center_households import CenterHouseholdView
 
 
@@ -61,6 +69,23 @@ class CenterHouseholdLinkInput:
 @strawberry.type
 class CenterHouseholdLinkPayload:
     center_household: CenterHousehold | None = None
+    errors: list[Error] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="What to change; an omitted field stays as it is.")
+class CommunitySettingsUpdateInput:
+    community_id: strawberry.ID
+    publicity_days: int | None = strawberry.field(default=None, description="1 to 30.")
+    expiry_policy: ExpiryPolicy | None = None  # type: ignore[valid-type]
+    expiry_months: int | None = strawberry.field(
+        default=None,
+        description="1 to 120; required for AFTER_MONTHS (unless already set), else refused.",
+    )
+
+
+@strawberry.type
+class CommunitySettingsUpdatePayload:
+    settings: CommunitySettings | None = None
     errors: list[Error] = strawberry.field(default_factory=list)
 
 
@@ -145,4 +170,25 @@ class OrgMutation:
         )
         return HouseholdPayload(
             household=Household.from_model(household) if household else None, errors=list(errors)
+        )
+
+    @strawberry.mutation(
+        description="Change a community's publicity period or points expiry policy (its admins)."
+    )
+    async def community_settings_update(
+        self, info: Info[Context, None], input: CommunitySettingsUpdateInput
+    ) -> CommunitySettingsUpdatePayload:
+        saved, errors = await perform(
+            info,
+            lambda s, actor: settings_service.update_settings(
+                s,
+                actor,
+                community_id=decode_id(input.community_id, "OrgUnit", field="communityId"),
+                publicity_days=input.publicity_days,
+                expiry_policy=input.expiry_policy,
+                expiry_months=input.expiry_months,
+            ),
+        )
+        return CommunitySettingsUpdatePayload(
+            settings=CommunitySettings.from_model(saved) if saved else None, errors=list(errors)
         )

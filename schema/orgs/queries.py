@@ -1,4 +1,4 @@
-"""Queries over the org tree and households."""
+"""Queries over the org tree, households and community settings."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
-from schema.orgs.types import Household, OrgUnit, UnitKind
-from schema.relay import Connection, connection, decode_optional_id
+from schema.orgs.types import CommunitySettings, Household, OrgUnit, UnitKind
+from schema.relay import Connection, connection, decode_id, decode_optional_id
 from services.orgs import households as household_service
 from services.orgs import service as org_service
+from services.orgs import settings as settings_service
 from services.pagination import DEFAULT_FIRST
 
 
@@ -49,3 +50,14 @@ class OrgQuery:
             )
         )
         return connection(page, Household.from_model)
+
+    @strawberry.field(description="A community's settings (public to everyone signed in).")
+    async def community_settings(
+        self, info: Info[Context, None], community_id: strawberry.ID
+    ) -> CommunitySettings:
+        await info.context.require_actor()
+        community = decode_id(community_id, "OrgUnit", field="communityId")
+        found = await info.context.db(
+            lambda s: settings_service.get_settings(s, community_id=community)
+        )
+        return CommunitySettings.from_model(found)

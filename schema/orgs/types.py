@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from schema.people.types import Person
 
 UnitKind = strawberry.enum(models.UnitKind, name="UnitKind")
+ExpiryPolicy = strawberry.enum(
+    models.ExpiryPolicy,
+    name="ExpiryPolicy",
+    description="When points lapse: NEVER, YEAR_END (年底清零: what was booked before 1 January), "
+    "AFTER_MONTHS (expiryMonths months after booking).",
+)
 
 
 async def load_unit(info: Info[Context, None], unit_id: uuid.UUID | None) -> OrgUnit | None:
@@ -158,3 +164,30 @@ class Household(Node):
 
         people = await (await info.context.loaders()).members.load(self.local_id)
         return [Person.from_model(person) for person in people]
+
+
+@strawberry.type(description="社区设置: a community's publicity period and points expiry policy.")
+class CommunitySettings:
+    community_local_id: strawberry.Private[uuid.UUID]
+    publicity_days: int = strawberry.field(description="How long grants are publicized (公示).")
+    expiry_policy: ExpiryPolicy  # type: ignore[valid-type]
+    expiry_months: int | None = strawberry.field(description="With AFTER_MONTHS: 1 to 120.")
+    expiry_applied_on: date | None = strawberry.field(
+        description="The day (Asia/Shanghai) the policy was last applied; null since it changed."
+    )
+
+    @classmethod
+    def from_model(cls, settings: models.CommunitySettings) -> CommunitySettings:
+        return cls(
+            community_local_id=settings.community_id,
+            publicity_days=settings.publicity_days,
+            expiry_policy=settings.expiry_policy,
+            expiry_months=settings.expiry_months,
+            expiry_applied_on=settings.expiry_applied_on,
+        )
+
+    @strawberry.field
+    async def community(self, info: Info[Context, None]) -> OrgUnit:
+        unit = await load_unit(info, self.community_local_id)
+        assert unit is not None
+        return unit

@@ -37,6 +37,14 @@ class Permission(StrEnum):
     MEETING_CONVENE = "meeting_convene"
     LEDGER_READ = "ledger_read"
     LEDGER_ADJUST = "ledger_adjust"
+    DEMAND_READ = "demand_read"
+    DEMAND_HANDLE_GRID = "demand_handle_grid"
+    DEMAND_HANDLE_COMMUNITY = "demand_handle_community"
+    DEMAND_HANDLE_STREET = "demand_handle_street"
+    DEMAND_DEPARTMENT = "demand_department"
+    DEMAND_CATEGORY_MANAGE = "demand_category_manage"
+    CATALOG_MANAGE = "catalog_manage"
+    REDEMPTION_FULFIL = "redemption_fulfil"
 
 
 _STAFF_READ: Final = frozenset(
@@ -62,6 +70,17 @@ POLICY: Final[dict[Permission, frozenset[Role]]] = {
     # a community's whole ledger, and adjustments/reversals with a reason (never one's own)
     Permission.LEDGER_READ: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
     Permission.LEDGER_ADJUST: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
+    # resident demands: staff see their subtree's; each level acts through its own role;
+    # department staff see and act on what their department was summoned to
+    Permission.DEMAND_READ: _STAFF_READ,
+    Permission.DEMAND_HANDLE_GRID: frozenset({Role.GRID_WORKER}),
+    Permission.DEMAND_HANDLE_COMMUNITY: frozenset({Role.COMMUNITY_ADMIN}),
+    Permission.DEMAND_HANDLE_STREET: frozenset({Role.STREET_ADMIN}),
+    Permission.DEMAND_DEPARTMENT: frozenset({Role.DEPARTMENT_STAFF}),
+    Permission.DEMAND_CATEGORY_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
+    # the exchange: a community's catalog, and writing off its pickup codes at the counter
+    Permission.CATALOG_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
+    Permission.REDEMPTION_FULFIL: frozenset({Role.COMMUNITY_ADMIN}),
 }
 
 # Roles only a system admin may hand out.

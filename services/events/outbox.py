@@ -31,6 +31,9 @@ class Topic(StrEnum):
     ORDER_CANCELLED = "order.cancelled"
     CLAIM_CHANGED = "claim.changed"
     GRANT_POSTED = "grant.posted"
+    DEMAND_CHANGED = "demand.changed"
+    REDEMPTION_CHANGED = "redemption.changed"
+    STOCK_CHANGED = "stock.changed"
 
 
 def community_channel(community_id: uuid.UUID) -> str:

@@ -21,14 +21,19 @@ every transfer has a cause, a reason, an actor      NOT NULL/CHECK columns (acto
 one effect per idempotency key                      PRIMARY KEY (actor_id, key) + ``ON CONFLICT``
 counters equal the sums of the transfers            same statement; :mod:`.verify` checks
 the postings of a community form a hash chain       :mod:`.chain`; :mod:`.verify` recomputes it
+booked on the day written or before, never after    CHECK on ``ledger_transfer``
+nothing booked into a closed month                  :func:`.writes.check_booking`; trigger (0008)
+points expire by transfers, never by edits          :mod:`.expiry` (FIFO, idempotent)
 ==================================================  =============================================
 
 Modules: :mod:`.service` (the primitives other services call; :mod:`.accounts`, :mod:`.holds`
 and :mod:`.writes` behind it), :mod:`.admin` (staff corrections through the graph),
+:mod:`.periods` (closing months), :mod:`.expiry` (the communities' expiry policies),
 :mod:`.queries` (balances and scoped reads), :mod:`.idempotency` (reusable by any service),
 :mod:`.chain` (hashing and the per-community write lock), :mod:`.verify` (chain and balance
 verification from the database or a JSON export) and :mod:`.check` (the quick SQL balance check).
 
-Later (period statistics, month closing, annual rankings, expiry policies): transfers carry
-``community_id`` and ``created_at`` (from :func:`services.clock.now`), indexed by community.
+Time: transfers carry ``created_at`` (from :func:`services.clock.now`) and ``booked_on``, the
+Asia/Shanghai day they count for in the monthly statistics (:mod:`services.reports.points`),
+indexed by (community, booked_on).
 """

@@ -7,12 +7,17 @@ NOT_FOUND, so a refusal reveals nothing.
 
 An adjustment is a posted transfer between the community's issuance account and the person's
 account (positive: to the person; negative: from the person, refused beyond what they have
-available), cause ADJUSTMENT. A reversal is :func:`services.ledger.service.reverse`.
+available), cause ADJUSTMENT. It is booked today, or back-dated to ``booked_on``: a past day of a
+month the community has not closed (a later day is ``INVALID_VALUE``, a closed month
+``PERIOD_CLOSED``, both on ``bookedOn``). A reversal is :func:`services.ledger.service.reverse`,
+booked today: that is how a posting of a closed month is corrected.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +41,7 @@ async def adjust(
     amount: int,
     reason: str,
     idempotency_key: str,
+    booked_on: date | None = None,
 ) -> Transfer:
     """Add (``amount`` > 0) or take away (< 0) a person's points, with a reason."""
     key = check_key(idempotency_key)
@@ -74,20 +80,24 @@ async def adjust(
             cause_id=None,
             reason=text,
             actor_id=actor.person_id,
+            booked_on=booked_on,
         )
         return {"transfer_id": str(moved.id)}
 
+    request: dict[str, Any] = {
+        "person_id": person_id,
+        "point_kind": point_kind,
+        "amount": amount,
+        "reason": text,
+    }
+    if booked_on is not None:  # absent, the fingerprint is what it was before back-dating existed
+        request["booked_on"] = booked_on
     result = await run_once(
         session,
         actor_id=actor.person_id,
         key=key,
         operation="ledger.adjust",
-        request={
-            "person_id": person_id,
-            "point_kind": point_kind,
-            "amount": amount,
-            "reason": text,
-        },
+        request=request,
         work=work,
     )
     return await _transfer(session, result)

@@ -14,6 +14,12 @@ are ``null``, ``created_at`` is UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. Anyone h
 export can recompute the chain with these few lines; changing any field of any posting (or
 dropping, inserting or reordering one) breaks every hash after it.
 
+``booked_on`` (the Asia/Shanghai day a posting counts for, ``YYYY-MM-DD``) joins the object only
+when it is not the Asia/Shanghai day of ``created_at``, i.e. for a back-dated correction. For
+every other posting it is implied by ``created_at``, so the chains hashed before transfers had a
+``booked_on`` (migration 0008 filled it in from ``created_at``) verify unchanged, while changing
+the ``booked_on`` of any posting still changes its hash.
+
 Holds and voids (kinds ``pending`` and ``void``) are not chained: they move no posted points.
 Their consistency is checked through the balances (every account's counters must equal the sums
 of its transfers, see :mod:`services.ledger.verify`).
@@ -34,7 +40,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
@@ -42,6 +48,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.clock import local_date
 from services.ledger.models import GENESIS_HASH, ChainHead
 
 CHAINED_FIELDS = (
@@ -64,9 +71,12 @@ CHAINED_FIELDS = (
 )
 
 
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def timestamp(moment: datetime) -> str:
     """The canonical text of a timestamp: UTC, microseconds, ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
 
 
 def plain(value: Any) -> Any:
@@ -79,13 +89,25 @@ def plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime):
         return timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
 def canonical(fields: Mapping[str, Any]) -> bytes:
-    """The bytes that are hashed: exactly :data:`CHAINED_FIELDS`, as plain JSON values."""
+    """The bytes that are hashed: :data:`CHAINED_FIELDS` as plain JSON values, and ``booked_on``
+    when it is not implied by ``created_at`` (``fields`` may be a row or an exported dict)."""
     body = {name: plain(fields[name]) for name in CHAINED_FIELDS}
+    booked_on = plain(fields.get("booked_on"))
+    if booked_on is not None and booked_on != implied_booked_on(body["created_at"]):
+        body["booked_on"] = booked_on
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def implied_booked_on(created_at: str) -> str:
+    """The Asia/Shanghai day of a canonical timestamp: the ``booked_on`` it implies."""
+    moment = datetime.strptime(created_at, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    return local_date(moment).isoformat()
 
 
 def chain_hash(fields: Mapping[str, Any]) -> str:

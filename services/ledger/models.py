@@ -12,18 +12,23 @@ Every rule the database can hold is a constraint here (see :mod:`services.ledger
   (UNIQUE: reversed at most once).
 * Posted transfers (kinds ``posted`` and ``post``) carry ``seq``/``prev_hash``/``hash``: a hash
   chain per community, UNIQUE (community_id, seq); ``ledger_chain_head`` holds each head.
+* Every transfer has a ``booked_on`` day (Asia/Shanghai), the day it counts for in the period
+  statistics: the day it was written, or an earlier one for a back-dated correction, never a later
+  one (a CHECK). ``ledger_closed_month`` lists each community's closed months; a trigger (migration
+  0008) refuses a transfer booked into one (see :mod:`services.ledger.periods`).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -55,7 +60,7 @@ class AccountType(StrEnum):
     PERSON = "person"
     ISSUANCE = "issuance"  # where a community's points come from (goes negative)
     EXCHANGE_SINK = "exchange_sink"  # where redeemed points go
-    EXPIRY = "expiry"  # where expired points go (expiry policies, later)
+    EXPIRY = "expiry"  # where expired points go (services.ledger.expiry)
 
 
 class Cause(StrEnum):
@@ -137,6 +142,8 @@ class Account(Base):
 
 
 AVAILABLE_CONSTRAINT = "ck_ledger_account_available_not_negative"
+# a transfer counts for the day it was written or an earlier one (Asia/Shanghai), never a later one
+BOOKED_NOT_LATER = "booked_on <= (created_at AT TIME ZONE 'Asia/Shanghai')::date"
 
 
 class Transfer(Base):
@@ -177,6 +184,7 @@ class Transfer(Base):
     prev_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
     hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
     created_at: Mapped[datetime] = created_at()
+    booked_on: Mapped[date] = mapped_column(Date)
 
     # never lazy: lists load them with joinedload (services.ledger.queries)
     debit_account: Mapped[Account] = relationship(foreign_keys=[debit_account_id], lazy="raise")
@@ -187,6 +195,7 @@ class Transfer(Base):
         Index("ix_ledger_transfer_debit", "debit_account_id", "order_key"),
         Index("ix_ledger_transfer_credit", "credit_account_id", "order_key"),
         Index("ix_ledger_transfer_community", "community_id", "order_key"),
+        Index("ix_ledger_transfer_booked", "community_id", "booked_on"),
         Index(
             "ix_ledger_transfer_expiring",
             "expires_at",
@@ -210,6 +219,7 @@ class Transfer(Base):
             name="postings_chained",
         ),
         CheckConstraint("btrim(reason) <> ''", name="reason_given"),
+        CheckConstraint(BOOKED_NOT_LATER, name="booked_not_later"),
     )
 
 
@@ -237,3 +247,17 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = created_at()
 
     __table_args__ = (Index("ix_idempotency_key_created_at", "created_at"),)
+
+
+class ClosedMonth(Base):
+    """A month a community has closed: nothing more is booked into it (see
+    :mod:`services.ledger.periods`). ``month`` is the month's first day."""
+
+    __tablename__ = "ledger_closed_month"
+
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    closed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"))
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("EXTRACT(DAY FROM month) = 1", name="first_day"),)

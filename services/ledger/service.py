@@ -26,6 +26,10 @@ neither posted nor voided (``HOLD_EXPIRED``, as in TigerBeetle): it is released 
 balance read, and :func:`expire_due` (a worker) writes its void. A resolved hold is
 ``HOLD_NOT_PENDING``. A post or void with no reason inherits the hold's.
 
+Every transfer is booked on a day (``booked_on``): today, or for :func:`transfer` an earlier
+day, back-dating a correction. A day after today is ``INVALID_VALUE`` and a day in a closed month
+``PERIOD_CLOSED`` (:func:`services.ledger.writes.check_booking`), both before anything is written.
+
 ``Account`` objects returned here are snapshots: read balances through
 :mod:`services.ledger.queries`. The accounts live in :mod:`services.ledger.accounts`,
 :func:`post`, :func:`void` and :func:`expire_due` in :mod:`services.ledger.holds`, the statements
@@ -35,7 +39,7 @@ in :mod:`services.ledger.writes`; this module is the one to import.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -60,6 +64,7 @@ from services.ledger.writes import (
     MAX_AMOUNT,
     build_row,
     check_amount,
+    check_booking,
     check_reason,
     debit_and_credit,
     write,
@@ -95,8 +100,10 @@ async def transfer(
     cause_id: uuid.UUID | None,
     reason: str,
     actor_id: uuid.UUID | None,
+    booked_on: date | None = None,
 ) -> Transfer:
-    """Move ``amount`` posted points from the debit to the credit account at once."""
+    """Move ``amount`` posted points from the debit to the credit account at once, booked today
+    or on ``booked_on`` (a past day of a month still open)."""
     return await _move(
         session,
         TransferKind.POSTED,
@@ -109,6 +116,7 @@ async def transfer(
         cause_id=cause_id,
         reason=reason,
         actor_id=actor_id,
+        booked_on=booked_on,
     )
 
 
@@ -188,6 +196,7 @@ async def _move(
     actor_id: uuid.UUID | None,
     expires_at: datetime | None = None,
     reverses_id: uuid.UUID | None = None,
+    booked_on: date | None = None,
 ) -> Transfer:
     amount = check_amount(amount)
     reason = check_reason(reason)
@@ -197,6 +206,8 @@ async def _move(
         raise DomainError(ErrorCode.INVALID_VALUE, field="cause")
     head = await lock_head(session, community_id)
     now = clock.now()
+    booked_on = booked_on or clock.local_date(now)
+    await check_booking(session, community_id, booked_on, now=now)
     row = build_row(
         head,
         kind,
@@ -211,6 +222,7 @@ async def _move(
         actor_id=actor_id,
         expires_at=expires_at,
         reverses_id=reverses_id,
+        booked_on=booked_on,
     )
     try:
         for attempt in range(2):

@@ -8,7 +8,8 @@ It checks, and names the first problem it finds:
    ``prev_hash`` is the hash before it, each ``hash`` recomputes, the head is the last posting.
    A break is a :class:`BrokenLink` (community, seq, transfer id);
 2. holds: every post or void resolves a hold of the same accounts, a void releases what was held,
-   a post takes at most that; a reversal mirrors the posting it names;
+   a post takes at most that; a reversal mirrors the posting it names; no transfer is booked on a
+   day after the one it was written (exports made before ``booked_on`` existed lack it: fine);
 3. balances: every account's four counters equal the sums of its transfers (posted counters: the
    postings; pending counters: the holds not yet resolved), each point kind sums to zero, and no
    person account has a negative available balance.
@@ -31,7 +32,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
-from services.ledger.chain import CHAINED_FIELDS, chain_hash, plain, timestamp
+from services.ledger.chain import CHAINED_FIELDS, chain_hash, implied_booked_on, plain, timestamp
 from services.ledger.models import (
     GENESIS_HASH,
     Account,
@@ -52,7 +53,7 @@ ACCOUNT_FIELDS = (
     "debits_pending",
     "credits_pending",
 )
-TRANSFER_FIELDS = (*CHAINED_FIELDS, "hash", "expires_at")
+TRANSFER_FIELDS = (*CHAINED_FIELDS, "booked_on", "hash", "expires_at")
 COUNTERS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
 CHAINED = {TransferKind.POSTED.value, TransferKind.POST.value}
 
@@ -217,6 +218,8 @@ def _holds(
             problems.append(f"transfer {tid}: belongs to another community")
         if not isinstance(t["amount"], int) or t["amount"] <= 0:
             problems.append(f"transfer {tid}: amount is not a positive integer")
+        if t.get("booked_on") and str(t["booked_on"]) > implied_booked_on(t["created_at"]):
+            problems.append(f"transfer {tid}: booked on a day after it was written")
         if t["kind"] in ("post", "void"):
             hold = by_id.get(str(t["pending_id"]))
             if hold is None or hold["kind"] != "pending" or not _same_sides(hold, t):

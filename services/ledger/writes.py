@@ -2,19 +2,35 @@
 
 Each function here is one SQL statement (see :mod:`services.ledger.service` for how an operation
 puts them together). Counters move only inside these statements, never read-modify-write.
+
+**Closed months.** A transfer is booked on a day (``booked_on``, Asia/Shanghai): today, or an
+earlier day for a back-dated correction, never a later one. Nothing is booked into a month its
+community has closed (:mod:`services.ledger.periods`). :func:`check_booking` says so with
+``PERIOD_CLOSED`` before anything is written; it runs under the community's head lock, which
+closing a month takes too, so a close and a booking cannot pass each other. It reads the closed
+months only for a booking before the current month: the current month can never be closed yet,
+so the hot path (every booking dated today) costs no extra round trip.
+
+The database holds the rule as well: a trigger on ``ledger_transfer`` (migration 0008) refuses a
+row booked into a closed month. A trigger, not a CHECK, because the rule looks at another table.
+It is the backstop for what this module cannot see: a replica whose clock is still in last month
+while another has closed it, and any writer that bypasses these functions. :func:`write` turns its
+refusal into ``PERIOD_CLOSED`` too (the transaction is then aborted: callers use a savepoint).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, cast
 
 from sqlalchemy import Table, exists, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import clock
 from services.errors import DomainError, ErrorCode
 from services.ledger.chain import Head, chain_hash
 from services.ledger.models import (
@@ -24,12 +40,15 @@ from services.ledger.models import (
     AccountType,
     Cause,
     ChainHead,
+    ClosedMonth,
     PointKind,
     Transfer,
     TransferKind,
 )
 
 MAX_AMOUNT = 1_000_000  # points in one transfer; goods cost 5–85
+PERIOD_CLOSED_MARK = "ledger_period_closed"  # in the message of the trigger's refusal
+BOOKED_ON_FIELD = "bookedOn"
 
 ACCOUNTS = cast(Table, Account.__table__)
 TRANSFERS = cast(Table, Transfer.__table__)
@@ -105,7 +124,9 @@ def build_row(
     pending_id: uuid.UUID | None = None,
     reverses_id: uuid.UUID | None = None,
     expires_at: datetime | None = None,
+    booked_on: date | None = None,
 ) -> dict[str, Any]:
+    """The transfer's row, chained when it is a posting; booked today unless ``booked_on``."""
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
         "community_id": head.community_id,
@@ -122,6 +143,7 @@ def build_row(
         "reason": reason,
         "actor_id": actor_id,
         "created_at": now,
+        "booked_on": booked_on or clock.local_date(now),
         "seq": None,
         "prev_hash": None,
         "hash": None,
@@ -166,8 +188,36 @@ async def write(
     stmt = select(written)
     if followers:
         stmt = stmt.add_cte(*followers)
-    written_row: Transfer | None = await session.scalar(select(Transfer).from_statement(stmt))
+    try:
+        written_row: Transfer | None = await session.scalar(select(Transfer).from_statement(stmt))
+    except IntegrityError as error:
+        if PERIOD_CLOSED_MARK in str(error.orig):
+            raise DomainError(ErrorCode.PERIOD_CLOSED, field=BOOKED_ON_FIELD) from error
+        raise
     return written_row
+
+
+async def check_booking(
+    session: AsyncSession, community_id: uuid.UUID, booked_on: date, *, now: datetime
+) -> None:
+    """Refuse a day after today (``INVALID_VALUE``) or in a closed month (``PERIOD_CLOSED``).
+
+    Call it holding the community's head lock (see the module docstring)."""
+    today = clock.local_date(now)
+    if booked_on > today:
+        raise DomainError(ErrorCode.INVALID_VALUE, field=BOOKED_ON_FIELD)
+    if (booked_on.year, booked_on.month) == (today.year, today.month):
+        return
+    closed = await session.scalar(
+        select(
+            exists().where(
+                ClosedMonth.community_id == community_id,
+                ClosedMonth.month == booked_on.replace(day=1),
+            )
+        )
+    )
+    if closed:
+        raise DomainError(ErrorCode.PERIOD_CLOSED, field=BOOKED_ON_FIELD)
 
 
 # input checks -----------------------------------------------------------------------------------

@@ -39,9 +39,7 @@ from services.meetings.models import (
 )
 from services.meetings.service import open_meeting, require_convener
 from services.orders.models import Claim, VolunteerOrder
-from services.orgs.models import CommunitySettings
-
-DEFAULT_PUBLICITY_DAYS = 5
+from services.orgs.models import DEFAULT_PUBLICITY_DAYS, CommunitySettings
 
 
 @dataclass(frozen=True, slots=True)

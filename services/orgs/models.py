@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -102,12 +103,46 @@ class CenterHousehold(Base):
     created_at: Mapped[datetime] = created_at()
 
 
+class ExpiryPolicy(StrEnum):
+    """When a community's points lapse (applied by :mod:`services.ledger.expiry`)."""
+
+    NEVER = "never"
+    YEAR_END = "year_end"  # 年底清零: what was booked before 1 January lapses
+    AFTER_MONTHS = "after_months"  # points lapse ``expiry_months`` months after booking
+
+
+DEFAULT_PUBLICITY_DAYS = 5
+PUBLICITY_DAYS_MIN, PUBLICITY_DAYS_MAX = 1, 30
+EXPIRY_MONTHS_MIN, EXPIRY_MONTHS_MAX = 1, 120
+
+
 class CommunitySettings(Base):
-    """A community's own policies (one row per community; absent means the defaults)."""
+    """A community's own policies (one row per community; absent means the defaults).
+
+    ``expiry_applied_on`` is bookkeeping, not policy: the Asia/Shanghai day expiry last ran for
+    the community, so the worker runs it at most once a day (a changed policy clears it).
+    """
 
     __tablename__ = "community_settings"
 
     community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
-    publicity_days: Mapped[int] = mapped_column(Integer, server_default=text("5"))
+    publicity_days: Mapped[int] = mapped_column(
+        Integer, server_default=text(str(DEFAULT_PUBLICITY_DAYS))
+    )
+    expiry_policy: Mapped[ExpiryPolicy] = mapped_column(
+        pg_enum(ExpiryPolicy, "expiry_policy"), server_default=ExpiryPolicy.NEVER.value
+    )
+    expiry_months: Mapped[int | None] = mapped_column(Integer)
+    expiry_applied_on: Mapped[date | None] = mapped_column(Date)
 
-    __table_args__ = (CheckConstraint("publicity_days BETWEEN 1 AND 30", name="publicity_days"),)
+    __table_args__ = (
+        CheckConstraint(
+            f"publicity_days BETWEEN {PUBLICITY_DAYS_MIN} AND {PUBLICITY_DAYS_MAX}",
+            name="publicity_days",
+        ),
+        CheckConstraint(
+            "(expiry_policy = 'after_months') = (expiry_months IS NOT NULL) AND (expiry_months "
+            f"IS NULL OR expiry_months BETWEEN {EXPIRY_MONTHS_MIN} AND {EXPIRY_MONTHS_MAX})",
+            name="expiry_months",
+        ),
+    )

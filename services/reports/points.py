@@ -2,17 +2,19 @@
 
 Read from the ledger's posted transfers (single-phase postings and posts of holds): "earned" is
 what person accounts were credited, "spent" what they were debited (redemptions, expiry,
-reversals of grants). Months are calendar months in Asia/Shanghai.
+reversals of grants). A transfer counts in the month of its ``booked_on`` day (Asia/Shanghai):
+the day it was written, or the past day a back-dated correction names. A month its community has
+closed takes no more bookings (:mod:`services.ledger.periods`), so its figures no longer change.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from enum import StrEnum
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Date, DateTime, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import Actor, Permission, allows
@@ -53,8 +55,11 @@ async def monthly(
     )
     if not allows(actor, Permission.LEDGER_READ, community.path):
         raise DomainError(ErrorCode.FORBIDDEN, field="communityId")
-    local = func.timezone("Asia/Shanghai", Transfer.created_at)
-    month = func.date_trunc("month", local).label("month")
+    if not MINYEAR <= year < MAXYEAR:
+        raise DomainError(ErrorCode.INVALID_VALUE, field="year")
+    # via timestamp without time zone: the session's time zone must not move a day
+    local_day = cast(Transfer.booked_on, DateTime())
+    month = cast(func.date_trunc("month", local_day), Date).label("month")
     credited = Transfer.credit_account_id == Account.id
     key = {
         GroupBy.PERSON: Account.person_id,
@@ -79,13 +84,15 @@ async def monthly(
         .where(
             Account.type == AccountType.PERSON,
             Account.community_id == community.id,
+            Transfer.community_id == community.id,
             Transfer.kind.in_([TransferKind.POSTED, TransferKind.POST]),
-            and_(func.extract("year", local) == year),
+            Transfer.booked_on >= date(year, 1, 1),
+            Transfer.booked_on < date(year + 1, 1, 1),
         )
         .group_by(month, key, Account.kind)
         .order_by(month, key, Account.kind)
     )
     return [
-        MonthRow(row.month.date(), row.key, row.kind, int(row.earned), int(row.spent))
+        MonthRow(row.month, row.key, row.kind, int(row.earned), int(row.spent))
         for row in await session.execute(stmt)
     ]

@@ -59,9 +59,9 @@ async def test_a_hold_has_one_resolution_even_by_hand(session: AsyncSession, boo
         await session.execute(
             text(
                 "INSERT INTO ledger_transfer (community_id, kind, point_kind, debit_account_id,"
-                " credit_account_id, amount, pending_id, cause, reason)"
+                " credit_account_id, amount, pending_id, cause, reason, booked_on)"
                 " SELECT community_id, 'void', point_kind, debit_account_id, credit_account_id,"
-                " amount, id, cause, 'again' FROM ledger_transfer WHERE id = :id"
+                " amount, id, cause, 'again', booked_on FROM ledger_transfer WHERE id = :id"
             ),
             {"id": held.id},
         )

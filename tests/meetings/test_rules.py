@@ -121,8 +121,12 @@ async def test_meeting_rules(api: Api, world: World, session: AsyncSession) -> N
 
     # a joint-meeting member of community C2 cannot vote in C1's meeting
     await people_service.assign_role(
-        session, OPERATOR, person_id=world.people["worker_d"], role=Role.MEETING_MEMBER,
-        unit_id=world.units["C2"], seat_type=SeatType.PARTY_ORG,
+        session,
+        OPERATOR,
+        person_id=world.people["worker_d"],
+        role=Role.MEETING_MEMBER,
+        unit_id=world.units["C2"],
+        seat_type=SeatType.PARTY_ORG,
     )
     await session.commit()
     outsider = await api.sign_in(world.phones["worker_d"])

@@ -1,0 +1,1 @@
+"""The exchange catalog: goods, venues, services and sessions, windows (see :mod:`.models`)."""

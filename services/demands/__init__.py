@@ -1,0 +1,1 @@
+"""Resident demands: report, accept, escalate, summon departments, close (flow 4)."""

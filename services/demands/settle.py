@@ -1,0 +1,159 @@
+"""Write down what the clock has already decided: breaches, automatic escalations, "not rated".
+
+Readers never need this (they see :func:`services.demands.levels.project`); it keeps the stored
+row, the breach records and the timeline in step. Every mutation settles the demand it locked
+before acting, and the worker settles every due demand with ``FOR UPDATE SKIP LOCKED``. A breach is
+unique per (demand, level, stage, due time) and a settled row projects to itself, so settling twice
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Interval, and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import clock
+from services.demands import access, timeline
+from services.demands.levels import CONFIRM_DAYS, project
+from services.demands.models import (
+    AssignmentRole,
+    Demand,
+    DemandAssignment,
+    DemandBreach,
+    DemandLevel,
+    DemandState,
+    EventKind,
+    Outcome,
+)
+from services.errors import DomainError, ErrorCode
+
+
+async def lock(session: AsyncSession, demand_id: uuid.UUID) -> Demand:
+    demand = await session.scalar(
+        select(Demand)
+        .where(Demand.id == demand_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if demand is None:
+        raise DomainError(ErrorCode.NOT_FOUND, field="demandId")
+    return demand
+
+
+async def _holder(
+    session: AsyncSession, demand: Demand, level: DemandLevel
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The unit and the person holding ``demand`` at ``level`` (for a breach record)."""
+    if level is DemandLevel.DEPARTMENT:
+        lead = await session.scalar(
+            select(DemandAssignment.department_id).where(
+                DemandAssignment.demand_id == demand.id,
+                DemandAssignment.role == AssignmentRole.LEAD,
+                DemandAssignment.returned_at.is_(None),
+            )
+        )
+        return lead, None
+    unit = await access.level_unit(session, demand, level)
+    person = demand.owner_id if level is DemandLevel.GRID else demand.handler_id
+    return unit.id, person
+
+
+async def settle(session: AsyncSession, demand: Demand, now: datetime | None = None) -> bool:
+    """Bring the (locked) row up to the clock; True when anything was written."""
+    moment = now or clock.now()
+    view = project(demand, moment)
+    changed = False
+    for breach in view.breaches:
+        unit_id, person_id = await _holder(session, demand, breach.level)
+        inserted = await session.scalar(
+            insert(DemandBreach)
+            .values(
+                community_id=demand.community_id,
+                demand_id=demand.id,
+                level=breach.level,
+                stage=breach.stage,
+                unit_id=unit_id,
+                person_id=person_id,
+                due_at=breach.due_at,
+                recorded_at=moment,
+            )
+            .on_conflict_do_nothing(constraint="uq_demand_breach_demand_stage")
+            .returning(DemandBreach.id)
+        )
+        if inserted is None:
+            continue
+        changed = True
+        await timeline.record(
+            session,
+            demand,
+            EventKind.BREACHED,
+            at=breach.due_at,
+            level=breach.level,
+            unit_id=unit_id,
+            note=breach.stage.value,
+        )
+        if breach.escalates:
+            demand.level = _next(breach.level)
+            demand.stage_started_at = breach.due_at
+            demand.stage_accepted_at = None
+            demand.handler_id = None
+            unit = await access.level_unit(session, demand, demand.level)
+            await timeline.record(
+                session, demand, EventKind.AUTO_ESCALATED, at=breach.due_at, unit_id=unit.id
+            )
+    if view.state is DemandState.CLOSED and demand.state is DemandState.RESOLVED:
+        demand.state, demand.closed_at, demand.outcome = view.state, view.closed_at, view.outcome
+        assert view.closed_at is not None
+        await timeline.record(
+            session, demand, EventKind.CLOSED, at=view.closed_at, note=Outcome.NOT_RATED.value
+        )
+        changed = True
+    if changed:
+        await session.flush()
+    return changed
+
+
+def _shortest_clock() -> ColumnElement[timedelta]:
+    """A demand's shortest stage clock: before it runs out nothing can be due."""
+    minutes = func.least(Demand.respond_minutes, Demand.resolve_minutes, Demand.recovery_minutes)
+    return func.make_interval(0, 0, 0, 0, 0, minutes, type_=Interval)
+
+
+def _next(level: DemandLevel) -> DemandLevel:
+    return DemandLevel.COMMUNITY if level is DemandLevel.GRID else DemandLevel.STREET
+
+
+async def settle_due(session: AsyncSession, *, now: datetime | None = None) -> int:
+    """The worker's job: settle every demand whose clock may have run out. Returns how many
+    demands changed. Safe on any number of replicas (SKIP LOCKED) and any number of times."""
+    moment = now or clock.now()
+    candidates = list(
+        await session.scalars(
+            select(Demand)
+            .where(
+                or_(
+                    and_(
+                        Demand.state == DemandState.ACTIVE,
+                        Demand.stage_started_at + _shortest_clock() <= moment,
+                    ),
+                    and_(
+                        Demand.state == DemandState.RESOLVED,
+                        Demand.resolved_at <= moment - timedelta(days=CONFIRM_DAYS),
+                    ),
+                )
+            )
+            .order_by(Demand.stage_started_at)
+            .limit(500)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    )
+    changed = 0
+    for demand in candidates:
+        if await settle(session, demand, moment):
+            changed += 1
+    return changed

@@ -1,0 +1,1 @@
+"""Redemptions: one basket, one hold, a pickup code; write-off, cancel, expiry."""
