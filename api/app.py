@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from api import worker
 from api.graphql_view import GraphQLView
+from api.ledger_export import ROUTES as LEDGER_ROUTES
 from api.photos import ROUTES as PHOTO_ROUTES
 from api.settings import Settings, get_settings
 from api.state import AppState
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         *PHOTO_ROUTES,
+        *LEDGER_ROUTES,
     ]
     web = web_directory(settings)
     if web is not None:
