@@ -34,6 +34,7 @@ class Topic(StrEnum):
     DEMAND_CHANGED = "demand.changed"
     REDEMPTION_CHANGED = "redemption.changed"
     STOCK_CHANGED = "stock.changed"
+    WAITLIST_PLACE_FREE = "waitlist.place_free"
 
 
 def community_channel(community_id: uuid.UUID) -> str:

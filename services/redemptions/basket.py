@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import BigInteger, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -180,7 +180,7 @@ async def _checkout(session: AsyncSession, actor: Actor, basket: Basket) -> Rede
         )
     for session_id in sorted(places_wanted):
         line, starts_at = await _take_places(
-            session, community_id, session_id, places_wanted[session_id], kind
+            session, community_id, session_id, places_wanted[session_id], kind, actor.person_id
         )
         lines.append(line)
         starts.append(starts_at)
@@ -334,9 +334,17 @@ async def _take_goods(
 
 
 async def _take_places(
-    session: AsyncSession, community_id: uuid.UUID, session_id: uuid.UUID, places: int, kind: str
+    session: AsyncSession,
+    community_id: uuid.UUID,
+    session_id: uuid.UUID,
+    places: int,
+    kind: str,
+    person_id: uuid.UUID,
 ) -> tuple[_Line, datetime]:
-    from services.catalog.models import Service
+    """Take places, leaving free ones to the people waiting ahead: a freed place goes to the
+    waitlist in order (the first in line checks out), never to a newcomer. Taking a place ends
+    the taker's own wait."""
+    from services.catalog.models import Service, SessionWaitlist
 
     found = (
         await session.execute(
@@ -352,11 +360,25 @@ async def _take_places(
         raise DomainError(ErrorCode.KIND_NOT_ACCEPTED, field="pointKind")
     if sitting.starts_at <= clock.now():
         raise DomainError(ErrorCode.TOO_LATE_TO_BOOK, field="sessionId")
+    my_turn = (
+        select(SessionWaitlist.seq)
+        .where(SessionWaitlist.session_id == sitting.id, SessionWaitlist.person_id == person_id)
+        .scalar_subquery()
+    )
+    ahead = (
+        select(func.count())
+        .where(
+            SessionWaitlist.session_id == sitting.id,
+            # not waiting: everyone in the queue is ahead
+            SessionWaitlist.seq < func.coalesce(my_turn, literal(2**63 - 1, BigInteger)),
+        )
+        .scalar_subquery()
+    )
     guarded = (
         update(ServiceSession)
         .where(
             ServiceSession.id == sitting.id,
-            ServiceSession.places_taken + places <= ServiceSession.capacity,
+            ServiceSession.places_taken + places + ahead <= ServiceSession.capacity,
         )
         .values(places_taken=ServiceSession.places_taken + places)
         .returning(ServiceSession.places_taken)
@@ -366,6 +388,11 @@ async def _take_places(
         taken = await session.scalar(guarded)
     if taken is None:
         raise DomainError(ErrorCode.SESSION_FULL, field="sessionId", name=service.name)
+    await session.execute(
+        delete(SessionWaitlist).where(
+            SessionWaitlist.session_id == sitting.id, SessionWaitlist.person_id == person_id
+        )
+    )
     line = _Line(
         LineKind.SESSION, service.name, places, sitting.price * places, session_id=sitting.id
     )

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
 from services.authz import Actor, Permission, require
-from services.catalog.models import Goods, ServiceSession
+from services.catalog.models import Goods, ServiceSession, SessionWaitlist
 from services.catalog.service import stock_changed
 from services.errors import DomainError, ErrorCode
 from services.events import outbox
@@ -64,6 +64,26 @@ def changed(session: AsyncSession, redemption: Redemption) -> None:
     )
 
 
+async def _tell_the_queue(
+    session: AsyncSession, session_id: uuid.UUID, freed: int, community_id: uuid.UUID
+) -> None:
+    """Places came back: tell the first ``freed`` people waiting that one is theirs to take."""
+    waiting = await session.scalars(
+        select(SessionWaitlist.person_id)
+        .where(SessionWaitlist.session_id == session_id)
+        .order_by(SessionWaitlist.seq)
+        .limit(freed)
+    )
+    for person_id in waiting:
+        outbox.emit(
+            session,
+            Topic.WAITLIST_PLACE_FREE,
+            channels=[outbox.person_channel(person_id)],
+            payload={"sessionId": str(session_id)},
+            community_id=community_id,
+        )
+
+
 async def _release(
     session: AsyncSession,
     redemption: Redemption,
@@ -95,6 +115,8 @@ async def _release(
             .where(ServiceSession.id == line.session_id)
             .values(places_taken=ServiceSession.places_taken - line.quantity)
         )
+        assert line.session_id is not None
+        await _tell_the_queue(session, line.session_id, line.quantity, redemption.community_id)
     await session.execute(
         update(VenueBooking).where(VenueBooking.redemption_id == redemption.id).values(active=False)
     )

@@ -2,8 +2,10 @@
 
 Joining is refused while places are free (book them instead). When a cancel or an expiry gives
 places back, the people waiting are not booked automatically (a booking spends their points, so
-it needs their own checkout): they see their position and the places left, and the first to check
-out gets the place.
+it needs their own checkout): the first in line are told (``waitlist.place_free`` on their person
+channel), and a freed place is kept for the queue: checkout only lets someone take a place that
+nobody ahead of them in the queue is waiting for (:func:`services.redemptions.basket`), so a
+newcomer never jumps it.
 """
 
 from __future__ import annotations

@@ -263,3 +263,56 @@ async def test_the_waitlist_of_a_full_session(session: AsyncSession, shop: Shop)
     assert await waitlist.join(session, first, session_id=shop.childcare) == 1
     await waitlist.leave(session, first, session_id=shop.childcare)
     assert await waitlist.position(session, second, shop.childcare) == 1
+
+
+async def test_a_freed_place_goes_to_the_queue_not_to_a_newcomer(
+    session: AsyncSession, shop: Shop
+) -> None:
+    from sqlalchemy import select
+
+    from services.events.models import OutboxEvent
+    from services.redemptions import lifecycle, waitlist
+
+    for key in ("resident_a", "resident_b", "resident_a2"):
+        await give(session, shop, key, 100)
+    holder = await actor(session, shop, "resident_a")
+    waiting = await actor(session, shop, "resident_b")
+    newcomer = await actor(session, shop, "resident_a2")
+    full = await checkout(
+        session,
+        holder,
+        basket=Basket(GRID, sessions=[SessionLine(shop.childcare, 3)]),
+        idempotency_key="all",
+    )
+    assert await waitlist.join(session, waiting, session_id=shop.childcare) == 1
+    await lifecycle.cancel(session, holder, redemption_id=full.id, idempotency_key="back")
+    told = await session.scalars(
+        select(OutboxEvent.channels).where(OutboxEvent.topic == "waitlist.place_free")
+    )
+    assert [f"gp:events:person:{waiting.person_id}"] in list(told)
+
+    # three places are free, one person waits: a newcomer may take two, not the third
+    taken = await checkout(
+        session,
+        newcomer,
+        basket=Basket(GRID, sessions=[SessionLine(shop.childcare, 2)]),
+        idempotency_key="two",
+    )
+    assert taken.id
+    with pytest.raises(DomainError) as jumped:
+        async with session.begin_nested():
+            await checkout(
+                session,
+                newcomer,
+                basket=Basket(GRID, sessions=[SessionLine(shop.childcare, 1)]),
+                idempotency_key="third",
+            )
+    assert jumped.value.code is ErrorCode.SESSION_FULL
+    mine = await checkout(
+        session,
+        waiting,
+        basket=Basket(GRID, sessions=[SessionLine(shop.childcare, 1)]),
+        idempotency_key="mine",
+    )
+    assert mine.id
+    assert await waitlist.position(session, waiting, shop.childcare) is None  # no longer waiting
