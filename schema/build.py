@@ -22,6 +22,7 @@ from schema.catalog import CatalogMutation, CatalogQuery, Goods, Service, Servic
 from schema.demands.mutations import DemandMutation
 from schema.demands.queries import DemandQuery
 from schema.demands.types import Demand
+from schema.demands.visits import VisitMutation, VisitQuery
 from schema.errors import UserError
 from schema.extensions import ErrorPolicy, RequestTransaction
 from schema.ledger import LedgerMutation, LedgerQuery, LedgerTransfer
@@ -39,6 +40,7 @@ from schema.people.mutations import PeopleMutation
 from schema.people.queries import PeopleQuery
 from schema.people.types import Person, RoleAssignment
 from schema.redemptions import Redemption, RedemptionMutation, RedemptionQuery
+from schema.reports.evaluation import EvaluationMutation, EvaluationQuery
 from schema.reports.queries import ReportMutation, ReportQuery
 from schema.subscriptions import Subscription
 from services.errors import DomainError
@@ -53,7 +55,9 @@ class Query(
     MeetingQuery,
     LedgerQuery,
     ReportQuery,
+    EvaluationQuery,
     DemandQuery,
+    VisitQuery,
     CatalogQuery,
     RedemptionQuery,
 ):
@@ -69,7 +73,9 @@ class Mutation(
     MeetingMutation,
     LedgerMutation,
     ReportMutation,
+    EvaluationMutation,
     DemandMutation,
+    VisitMutation,
     CatalogMutation,
     RedemptionMutation,
 ):

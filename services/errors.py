@@ -84,6 +84,8 @@ class ErrorCode(StrEnum):
     NO_HIGHER_LEVEL = "no_higher_level"
     ALREADY_RATED = "already_rated"
     ALREADY_SUPPORTED = "already_supported"
+    # evaluation
+    ALREADY_SCORED = "already_scored"
 
 
 class DomainError(Exception):

@@ -281,6 +281,10 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "您已为该心愿点过赞。",
         Language.EN: "You already support this wish.",
     },
+    ErrorCode.ALREADY_SCORED: {
+        Language.ZH_CN: "本月已评分，不能重复评分。",
+        Language.EN: "This unit has already been scored for that month.",
+    },
 }
 
 UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {

@@ -21,6 +21,7 @@ from services.demands.models import (
     DemandPhoto,
     ServiceLevel,
 )
+from services.demands.visits import HomeVisit
 from services.events.models import OutboxEvent
 from services.ledger.models import Account, ChainHead, IdempotencyKey, Transfer
 from services.meetings.models import (
@@ -35,6 +36,7 @@ from services.orders.models import Claim, VolunteerOrder
 from services.orgs.models import CenterHousehold, CommunitySettings, Household, OrgUnit
 from services.people.models import Person, RoleAssignment
 from services.redemptions.models import Redemption, RedemptionLine, VenueBooking
+from services.reports.scores import EvaluationScore
 from services.reports.selection import AnnualSelection, AnnualSelectionEntry
 
 metadata = Base.metadata
@@ -54,10 +56,12 @@ __all__ = [
     "DemandCategory",
     "DemandEvent",
     "DemandPhoto",
+    "EvaluationScore",
     "ExchangeSettings",
     "ExchangeWindow",
     "Goods",
     "Grant",
+    "HomeVisit",
     "Household",
     "IdempotencyKey",
     "JointMeeting",

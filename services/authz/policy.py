@@ -45,6 +45,9 @@ class Permission(StrEnum):
     DEMAND_CATEGORY_MANAGE = "demand_category_manage"
     CATALOG_MANAGE = "catalog_manage"
     REDEMPTION_FULFIL = "redemption_fulfil"
+    EVALUATION_READ = "evaluation_read"
+    SCORE_DEPARTMENT = "score_department"
+    SCORE_COMMUNITY = "score_community"
 
 
 _STAFF_READ: Final = frozenset(
@@ -81,6 +84,14 @@ POLICY: Final[dict[Permission, frozenset[Role]]] = {
     # the exchange: a community's catalog, and writing off its pickup codes at the counter
     Permission.CATALOG_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.STREET_ADMIN}),
     Permission.REDEMPTION_FULFIL: frozenset({Role.COMMUNITY_ADMIN}),
+    # evaluation: a department's rates (its staff and the street above it), a community's
+    # 70/20/10 split (its admins and the street); communities score the departments of their
+    # street, departments score the communities (party organizations) of theirs
+    Permission.EVALUATION_READ: frozenset(
+        {Role.COMMUNITY_ADMIN, Role.STREET_ADMIN, Role.DEPARTMENT_STAFF}
+    ),
+    Permission.SCORE_DEPARTMENT: frozenset({Role.COMMUNITY_ADMIN}),
+    Permission.SCORE_COMMUNITY: frozenset({Role.DEPARTMENT_STAFF}),
 }
 
 # Roles only a system admin may hand out.
