@@ -22,6 +22,7 @@ from api.photos import ROUTES as PHOTO_ROUTES
 from api.settings import Settings, get_settings
 from api.state import AppState
 from schema.build import Limits, build_schema
+from schema.context import drain_relays
 
 log = logging.getLogger("gridpoints")
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
         finally:
             if background is not None:
                 background.cancel()
+            await drain_relays()
             await state.close()
 
     routes: list[BaseRoute] = [

@@ -132,3 +132,9 @@ def relay_soon(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> None
     task = asyncio.create_task(run())
     _relays.add(task)
     task.add_done_callback(_relays.discard)
+
+
+async def drain_relays() -> None:
+    """Wait for the relays still running (on shutdown, before the Redis pool closes)."""
+    if _relays:
+        await asyncio.gather(*_relays, return_exceptions=True)

@@ -9,7 +9,6 @@ from collections.abc import AsyncGenerator
 from functools import partial
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from schema.catalog.types import Goods
@@ -24,8 +23,6 @@ from services.events.outbox import Topic
 from services.meetings import grants as grant_service
 from services.orders import claims as claim_service
 from services.orders import service as order_service
-from services.orders.models import OrderScope
-from services.orgs.models import Household
 from services.redemptions import queries as redemption_queries
 
 
@@ -42,20 +39,15 @@ class Subscription:
         await context.finish(commit=False)  # hold no connection while waiting
         if actor.community_id is None:
             return
-        my_grid = await context.fresh(
-            lambda s: s.scalar(select(Household.grid_id).where(Household.id == actor.household_id))
-        )
         channel = outbox.community_channel(actor.community_id)
         async for event in listen(context.redis, [channel]):
             if event.topic != Topic.ORDER_PUBLISHED:
                 continue
             order_id = uuid.UUID(event.payload["orderId"])
             order = await context.fresh(
-                partial(order_service.find_order, actor=actor, order_id=order_id)
+                partial(order_service.find_open_to, actor=actor, order_id=order_id)
             )
-            if order is None:
-                continue
-            if order.scope is OrderScope.COMMUNITY or order.grid_id == my_grid:
+            if order is not None:
                 yield VolunteerOrder.from_model(order)
 
     @strawberry.subscription(

@@ -25,6 +25,7 @@ from api import migrate
 from api.app import create_app
 from api.settings import Settings
 from api.state import AppState
+from schema.context import drain_relays
 from services.auth import passwords
 from services.models import metadata
 from tests import servers
@@ -93,6 +94,7 @@ def cheap_passwords(settings: Settings) -> Iterator[None]:
 async def app(settings: Settings, database_url: str, redis_url: str) -> AsyncIterator[Starlette]:
     application = create_app(settings, database_url=database_url, redis_url=redis_url)
     yield application
+    await drain_relays()  # after-commit event relays still in flight
     await application.state.gridpoints.close()
 
 

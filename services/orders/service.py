@@ -148,6 +148,15 @@ async def find_order(
     )
 
 
+async def find_open_to(
+    session: AsyncSession, actor: Actor, order_id: uuid.UUID
+) -> VolunteerOrder | None:
+    """The order if it is published for the actor: their community's, or their own grid's."""
+    return await session.scalar(
+        select(VolunteerOrder).where(VolunteerOrder.id == order_id, access.claimable_by(actor))
+    )
+
+
 async def orders_by_ids(
     session: AsyncSession, actor: Actor, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, VolunteerOrder]:
