@@ -13,8 +13,8 @@ from schema.ledger.types import PointKind
 from schema.orders.types import Claim
 from schema.people.types import SeatType, mask_name
 from schema.relay import Node, to_global_id
+from services.meetings import decisions, models
 from services.meetings import grants as grant_service
-from services.meetings import models
 
 MeetingState = strawberry.enum(models.MeetingState, name="MeetingState")
 ItemKind = strawberry.enum(models.ItemKind, name="AgendaItemKind")
@@ -116,12 +116,9 @@ class AgendaItem(Node):
     @strawberry.field
     async def tally(self, info: Info[Context, None]) -> Tally:
         ballots = await (await info.context.loaders()).votes.load(self.local_id)
-        counts = {choice: 0 for choice in models.Choice}
-        for ballot in ballots:
-            counts[ballot.choice] += 1
-        for_, against = counts[models.Choice.FOR], counts[models.Choice.AGAINST]
+        tally = decisions.Tally.of(ballot.choice for ballot in ballots)
         return Tally(
-            for_=for_, against=against, abstain=counts[models.Choice.ABSTAIN], passed=for_ > against
+            for_=tally.for_, against=tally.against, abstain=tally.abstain, passed=tally.passed
         )
 
     @strawberry.field(description="The grant this decision produced, if any.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 
@@ -124,11 +125,14 @@ async def _unit(info: Info[Context, None], unit_id: uuid.UUID) -> OrgUnit:
 
 
 async def _score(info: Info[Context, None], row: scores.EvaluationScore) -> EvaluationScore:
+    scorer, scored = await asyncio.gather(
+        _unit(info, row.scorer_unit_id), _unit(info, row.scored_unit_id)
+    )
     return EvaluationScore(
         id=to_global_id("EvaluationScore", row.id),
         month=month_text(row.month),
-        scorer=await _unit(info, row.scorer_unit_id),
-        scored=await _unit(info, row.scored_unit_id),
+        scorer=scorer,
+        scored=scored,
         style=row.style,
         performance=row.performance,
         management=row.management,
@@ -203,7 +207,8 @@ class EvaluationQuery:
             mean_style=summary.style,
             mean_performance=summary.performance,
             mean_management=summary.management,
-            scores=[await _score(info, row) for row in rows],
+            # gathered, so the unit loader batches every row's units into one query
+            scores=list(await asyncio.gather(*(_score(info, row) for row in rows))),
         )
 
     @strawberry.field(description="A volunteer service record: one's own, or (staff) in scope.")

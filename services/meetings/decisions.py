@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,17 +53,19 @@ class Tally:
     def passed(self) -> bool:
         return self.for_ > self.against
 
+    @classmethod
+    def of(cls, choices: Iterable[Choice]) -> Tally:
+        counts = Counter(choices)
+        return cls(counts[Choice.FOR], counts[Choice.AGAINST], counts[Choice.ABSTAIN])
+
 
 async def tallies(session: AsyncSession, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, Tally]:
-    counts: dict[uuid.UUID, Counter[Choice]] = {item: Counter() for item in item_ids}
+    choices: dict[uuid.UUID, list[Choice]] = {item: [] for item in item_ids}
     for item_id, choice in await session.execute(
         select(Vote.item_id, Vote.choice).where(Vote.item_id.in_(item_ids))
     ):
-        counts[item_id][choice] += 1
-    return {
-        item: Tally(c[Choice.FOR], c[Choice.AGAINST], c[Choice.ABSTAIN])
-        for item, c in counts.items()
-    }
+        choices[item_id].append(choice)
+    return {item: Tally.of(votes) for item, votes in choices.items()}
 
 
 async def publicity_days(session: AsyncSession, community_id: uuid.UUID) -> int:

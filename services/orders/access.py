@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import ALL_UNITS, Actor, Permission, allows, scope
@@ -64,26 +64,28 @@ async def require_manager(session: AsyncSession, actor: Actor, order: VolunteerO
 
 async def require_in_scope(session: AsyncSession, actor: Actor, order: VolunteerOrder) -> None:
     """A claimant must belong to the order's community, and for a grid order live in the grid."""
-    if actor.community_id != order.community_id:
+    inside = await session.scalar(
+        select(exists().where(VolunteerOrder.id == order.id, in_scope_of(actor)))
+    )
+    if not inside:
         raise DomainError(ErrorCode.NOT_IN_SCOPE)
-    if order.scope is OrderScope.GRID:
-        grid = await session.scalar(
-            select(Household.grid_id).where(Household.id == actor.household_id)
-        )
-        if grid != order.grid_id:
-            raise DomainError(ErrorCode.NOT_IN_SCOPE)
 
 
-def claimable_by(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition: published orders whose scope includes the actor (deadline aside)."""
+def in_scope_of(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: orders whose scope includes the actor (their community's, or their grid's).
+    The one statement of the rule: claiming checks it, lists and subscriptions filter by it."""
     if actor.community_id is None:
         return false()
     home_grid = select(Household.grid_id).where(Household.id == actor.household_id)
     return and_(
-        VolunteerOrder.state == OrderState.PUBLISHED,
         VolunteerOrder.community_id == actor.community_id,
         or_(
             VolunteerOrder.scope == OrderScope.COMMUNITY,
             VolunteerOrder.grid_id.in_(home_grid),
         ),
     )
+
+
+def claimable_by(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: published orders whose scope includes the actor (deadline aside)."""
+    return and_(VolunteerOrder.state == OrderState.PUBLISHED, in_scope_of(actor))
