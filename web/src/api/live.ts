@@ -1,0 +1,115 @@
+// Live notifications: graphql-ws (graphql-transport-ws) at /graphql, token in connection_init.
+import { createClient, type Client } from 'graphql-ws'
+import { reactive } from 'vue'
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core'
+import {
+  OnGrantPostedDocument,
+  OnMyClaimChangedDocument,
+  OnMyRedemptionChangedDocument,
+  OnOrderPublishedDocument,
+  OnStockChangedDocument,
+} from '@/generated/graphql'
+import { session } from '@/session'
+
+export type Notice = { id: number; key: string; params: Record<string, string | number>; at: Date; to?: string }
+
+export const live = reactive<{ notices: Notice[]; unread: number; connected: boolean }>({
+  notices: [],
+  unread: 0,
+  connected: false,
+})
+
+const listeners: ((notice: Notice) => void)[] = []
+export function onNotice(listener: (notice: Notice) => void): void {
+  listeners.push(listener)
+}
+
+/**
+ * The server sends its graphql-transport-ws messages as binary frames (orjson bytes), and
+ * graphql-ws only parses text: decode binary frames to text before the client sees them.
+ */
+class TextWebSocket extends WebSocket {
+  constructor(url: string | URL, protocols?: string | string[]) {
+    super(url, protocols)
+    this.binaryType = 'arraybuffer'
+  }
+  override get onmessage(): ((this: WebSocket, ev: MessageEvent) => unknown) | null {
+    return super.onmessage
+  }
+  override set onmessage(handler: ((this: WebSocket, ev: MessageEvent) => unknown) | null) {
+    const decoder = new TextDecoder()
+    super.onmessage = handler
+      ? function (this: WebSocket, event: MessageEvent) {
+          const data = event.data instanceof ArrayBuffer ? decoder.decode(event.data) : event.data
+          return handler.call(this, new MessageEvent('message', { data }))
+        }
+      : null
+  }
+}
+
+let client: Client | null = null
+let stops: (() => void)[] = []
+let counter = 0
+
+function push(key: string, params: Record<string, string | number>, to?: string): void {
+  const notice = { id: ++counter, key, params, at: new Date(), to }
+  live.notices.unshift(notice)
+  live.notices.splice(50)
+  live.unread += 1
+  listeners.forEach((listener) => listener(notice))
+}
+
+function subscribe<R, V>(query: DocumentTypeDecoration<R, V> & { toString(): string }, next: (data: R) => void): void {
+  if (!client) return
+  stops.push(
+    client.subscribe<R>(
+      { query: query.toString() },
+      {
+        next: (result) => result.data && next(result.data as R),
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    ),
+  )
+}
+
+export function startLive(): void {
+  stopLive()
+  if (!session.token) return
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
+  const token = session.token
+  client = createClient({
+    url: `${scheme}://${location.host}/graphql`,
+    connectionParams: { Authorization: `Bearer ${token}` },
+    webSocketImpl: TextWebSocket,
+    retryAttempts: 5,
+    lazy: false,
+    on: {
+      connected: () => (live.connected = true),
+      closed: () => (live.connected = false),
+    },
+  })
+  subscribe(OnOrderPublishedDocument, (d) =>
+    push('notice.orderPublished', { title: d.orderPublished.title }, `/orders/${d.orderPublished.id}`),
+  )
+  subscribe(OnMyClaimChangedDocument, (d) =>
+    push('notice.claimChanged', { title: d.myClaimChanged.order?.title ?? '', state: d.myClaimChanged.state, attendance: d.myClaimChanged.attendance }, '/claims'),
+  )
+  subscribe(OnGrantPostedDocument, (d) =>
+    push('notice.grantPosted', { title: d.grantPosted.orderTitle, points: d.grantPosted.points }, '/'),
+  )
+  subscribe(OnStockChangedDocument, (d) =>
+    push('notice.stockChanged', { name: d.stockChanged.name, stock: d.stockChanged.stock }),
+  )
+  subscribe(OnMyRedemptionChangedDocument, (d) =>
+    push('notice.redemptionChanged', { code: d.myRedemptionChanged.pickupCode, state: d.myRedemptionChanged.state }, '/redemptions'),
+  )
+}
+
+export function stopLive(): void {
+  stops.forEach((stop) => stop())
+  stops = []
+  if (client) void client.dispose()
+  client = null
+  live.connected = false
+}
