@@ -12,9 +12,11 @@ In one transaction, in this order (the order every release uses too, so they nev
    REDEMPTION, ``expires_at`` = the pickup deadline): ``INSUFFICIENT_POINTS``;
 6. the redemption row with a fresh pickup code, its lines, and the outbox events.
 
-A refused guard first releases overdue redemptions still holding that item
-(:func:`services.redemptions.lifecycle.release_expired`) and tries once more. Any
-:class:`DomainError` leaves the caller's savepoint to undo the whole basket.
+Before step 2, overdue redemptions still holding any of the basket's goods, places or venue range
+are released (:func:`services.redemptions.lifecycle.release_expired`), with the basket's goods and
+sessions locked together with theirs in id order: a release in the middle of the guards would lock
+goods out of order and could deadlock two checkouts. Any :class:`DomainError` leaves the caller's
+savepoint to undo the whole basket.
 
 The pickup deadline: a basket with a venue booking or a session is picked up by the earliest of
 their starts plus the community's grace time (goods come along on that visit); goods alone, within
@@ -170,6 +172,7 @@ async def _checkout(session: AsyncSession, actor: Actor, basket: Basket) -> Rede
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"redeem:{actor.person_id}", 0)))
     )
+    await _release_overdue(session, basket, goods_wanted, places_wanted)
     redemption_id = uuid.uuid4()
     kind = basket.point_kind.value
     lines: list[_Line] = []
@@ -252,6 +255,29 @@ async def _checkout(session: AsyncSession, actor: Actor, basket: Basket) -> Rede
     return redemption
 
 
+async def _release_overdue(
+    session: AsyncSession,
+    basket: Basket,
+    goods_wanted: dict[uuid.UUID, int],
+    places_wanted: dict[uuid.UUID, int],
+) -> None:
+    """Give back what overdue redemptions still hold of this basket, before taking anything."""
+    venue_id, blocked = None, None
+    if basket.venue is not None:
+        venue = await session.get(Venue, basket.venue.venue_id)
+        if venue is not None:
+            venue_id = venue.id
+            buffer = timedelta(minutes=venue.buffer_minutes)
+            blocked = Range(basket.venue.starts_at, basket.venue.ends_at + buffer)
+    await lifecycle.release_expired(
+        session,
+        goods_ids=list(goods_wanted),
+        session_ids=list(places_wanted),
+        venue_id=venue_id,
+        blocked=blocked,
+    )
+
+
 async def _insert(session: AsyncSession, redemption: Redemption) -> Redemption:
     """Insert with a fresh pickup code; a code already used in the community draws again."""
     for _ in range(5):
@@ -326,8 +352,6 @@ async def _take_goods(
         .returning(Goods.stock)
     )
     left = await session.scalar(guarded)
-    if left is None and await lifecycle.release_expired(session, goods_id=goods.id):
-        left = await session.scalar(guarded)
     if left is None:
         raise DomainError(ErrorCode.OUT_OF_STOCK, field="goodsId", name=goods.name)
     return _Line(LineKind.GOODS, goods.name, quantity, goods.price * quantity, goods_id=goods.id)
@@ -384,8 +408,6 @@ async def _take_places(
         .returning(ServiceSession.places_taken)
     )
     taken = await session.scalar(guarded)
-    if taken is None and await lifecycle.release_expired(session, session_id=sitting.id):
-        taken = await session.scalar(guarded)
     if taken is None:
         raise DomainError(ErrorCode.SESSION_FULL, field="sessionId", name=service.name)
     await session.execute(
@@ -465,7 +487,6 @@ async def _book(
         if int(booked or 0) >= venue.weekly_quota:
             raise DomainError(ErrorCode.LIMIT_REACHED, field="venueId", limit=venue.weekly_quota)
     blocked = Range(wanted.starts_at, wanted.ends_at + timedelta(minutes=venue.buffer_minutes))
-    await lifecycle.release_expired(session, venue_id=venue.id, blocked=blocked)
     try:
         async with session.begin_nested():
             session.add(

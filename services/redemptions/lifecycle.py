@@ -2,25 +2,27 @@
 
 A reserved redemption is closed exactly once: every path locks its row (``FOR UPDATE``) and
 checks the state under the lock. Releasing gives everything back in the checkout's lock order
-(goods by id, sessions by id, the booking, then the ledger), so a release never deadlocks a
-checkout of the same items.
+(goods by id, sessions by id, the bookings, then the ledger), for one redemption or a batch of
+them, so a release never deadlocks a checkout, a cancel or another release.
 
 **Expiry, judged on read.** A reserved redemption past its ``deadline`` reads as expired
 (:func:`status`) and cannot be written off or cancelled (``REDEMPTION_EXPIRED``). Its hold expired
 at the same moment (the hold carries ``expires_at = deadline``), so the person's balance is right
 at once. What it still reserves is released by whichever comes first: the worker
-(:func:`expire_due`), or a checkout that needs the same stock, places or slot
-(:func:`release_expired`, in the checkout's own transaction, the way the ledger voids expired holds
-before refusing a debit). Expiry by another transaction takes rows with ``SKIP LOCKED``: a
-redemption someone else is closing is left to them.
+(:func:`expire_due`), or a checkout that wants the same stock, places or slot
+(:func:`release_expired`, in the checkout's own transaction before it takes anything, the way
+the ledger voids expired holds before refusing a debit). Expiry by another transaction takes rows
+with ``SKIP LOCKED``: a redemption someone else is closing is left to them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,65 +86,90 @@ async def _tell_the_queue(
         )
 
 
+async def lock_items(
+    session: AsyncSession, goods_ids: Iterable[uuid.UUID], session_ids: Iterable[uuid.UUID]
+) -> None:
+    """Lock goods rows, then session rows, each in id order: the one order in which every
+    checkout and every release takes them, so none of them waits for another in a cycle."""
+    if goods := sorted(set(goods_ids)):
+        await session.execute(
+            select(Goods.id).where(Goods.id.in_(goods)).order_by(Goods.id).with_for_update()
+        )
+    if sittings := sorted(set(session_ids)):
+        await session.execute(
+            select(ServiceSession.id)
+            .where(ServiceSession.id.in_(sittings))
+            .order_by(ServiceSession.id)
+            .with_for_update()
+        )
+
+
 async def _release(
     session: AsyncSession,
-    redemption: Redemption,
+    redemptions: Sequence[Redemption],
     to: RedemptionState,
     *,
     actor_id: uuid.UUID | None,
     reason: str,
 ) -> None:
-    """Give back stock, places and the slot, void the hold, close the redemption (row locked)."""
+    """Give back stock, places and slots, void the holds, close the redemptions (rows locked).
+
+    However many redemptions, goods are given back in id order, then places in id order (the
+    checkout's order), then the bookings, then the ledger community by community: releasing
+    redemption A (goods 2) then B (goods 1) one by one would lock goods 2 before goods 1 and
+    deadlock with a cancel or checkout that locks 1 then 2.
+    """
+    if not redemptions:
+        return
     lines = list(
         await session.scalars(
-            select(RedemptionLine).where(RedemptionLine.redemption_id == redemption.id)
+            select(RedemptionLine).where(
+                RedemptionLine.redemption_id.in_([r.id for r in redemptions])
+            )
         )
     )
-    for line in sorted(
-        (x for x in lines if x.kind is LineKind.GOODS), key=lambda x: str(x.goods_id)
-    ):
+    goods: dict[uuid.UUID, int] = defaultdict(int)
+    places: dict[uuid.UUID, int] = defaultdict(int)
+    community_of: dict[uuid.UUID, uuid.UUID] = {}
+    for line in lines:
+        item = line.goods_id if line.kind is LineKind.GOODS else line.session_id
+        if item is None or line.kind is LineKind.VENUE:
+            continue
+        (goods if line.kind is LineKind.GOODS else places)[item] += line.quantity
+        community_of[item] = line.community_id
+    for goods_id in sorted(goods):
         await session.execute(
-            update(Goods).where(Goods.id == line.goods_id).values(stock=Goods.stock + line.quantity)
+            update(Goods).where(Goods.id == goods_id).values(stock=Goods.stock + goods[goods_id])
         )
-        assert line.goods_id is not None
-        stock_changed(session, line.goods_id, redemption.community_id)
-    sittings = sorted(
-        (x for x in lines if x.kind is LineKind.SESSION), key=lambda x: str(x.session_id)
-    )
-    for line in sittings:
+        stock_changed(session, goods_id, community_of[goods_id])
+    for session_id in sorted(places):
         await session.execute(
             update(ServiceSession)
-            .where(ServiceSession.id == line.session_id)
-            .values(places_taken=ServiceSession.places_taken - line.quantity)
+            .where(ServiceSession.id == session_id)
+            .values(places_taken=ServiceSession.places_taken - places[session_id])
         )
-        assert line.session_id is not None
-        await _tell_the_queue(session, line.session_id, line.quantity, redemption.community_id)
+        await _tell_the_queue(session, session_id, places[session_id], community_of[session_id])
     await session.execute(
-        update(VenueBooking).where(VenueBooking.redemption_id == redemption.id).values(active=False)
+        update(VenueBooking)
+        .where(VenueBooking.redemption_id.in_([r.id for r in redemptions]))
+        .values(active=False)
     )
-    try:
-        await ledger.void(
-            session,
-            pending_id=redemption.hold_id,
-            actor_id=actor_id,
-            reason=reason,
-            cause=Cause.EXPIRY if to is RedemptionState.EXPIRED else None,
-        )
-    except DomainError as error:  # the ledger's own expiry voided it already
-        if error.code not in (ErrorCode.HOLD_EXPIRED, ErrorCode.HOLD_NOT_PENDING):
-            raise
-    redemption.state = to
-    redemption.closed_at = clock.now()
-    changed(session, redemption)
+    for redemption in sorted(redemptions, key=lambda r: (str(r.community_id), str(r.id))):
+        try:
+            await ledger.void(
+                session,
+                pending_id=redemption.hold_id,
+                actor_id=actor_id,
+                reason=reason,
+                cause=Cause.EXPIRY if to is RedemptionState.EXPIRED else None,
+            )
+        except DomainError as error:  # the ledger's own expiry voided it already
+            if error.code not in (ErrorCode.HOLD_EXPIRED, ErrorCode.HOLD_NOT_PENDING):
+                raise
+        redemption.state = to
+        redemption.closed_at = clock.now()
+        changed(session, redemption)
     await session.flush()
-
-
-async def _expire_rows(session: AsyncSession, rows: list[Redemption]) -> int:
-    for redemption in rows:
-        await _release(
-            session, redemption, RedemptionState.EXPIRED, actor_id=None, reason=EXPIRED_REASON
-        )
-    return len(rows)
 
 
 async def expire_due(
@@ -150,32 +177,45 @@ async def expire_due(
 ) -> int:
     """For the worker: expire up to ``limit`` reserved redemptions past their deadline."""
     moment = now or clock.now()
-    rows = await session.scalars(
-        select(Redemption)
-        .where(Redemption.state == RedemptionState.RESERVED, Redemption.deadline <= moment)
-        .order_by(Redemption.community_id, Redemption.deadline, Redemption.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    rows = list(
+        await session.scalars(
+            select(Redemption)
+            .where(Redemption.state == RedemptionState.RESERVED, Redemption.deadline <= moment)
+            .order_by(Redemption.community_id, Redemption.deadline, Redemption.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
     )
-    return await _expire_rows(session, list(rows))
+    await _release(session, rows, RedemptionState.EXPIRED, actor_id=None, reason=EXPIRED_REASON)
+    return len(rows)
 
 
 async def release_expired(
     session: AsyncSession,
     *,
-    goods_id: uuid.UUID | None = None,
-    session_id: uuid.UUID | None = None,
+    goods_ids: Collection[uuid.UUID] = (),
+    session_ids: Collection[uuid.UUID] = (),
     venue_id: uuid.UUID | None = None,
     blocked: Range[datetime] | None = None,
 ) -> int:
-    """Expire the overdue redemptions that still reserve this goods, session or venue range."""
+    """For a checkout, before it takes anything: expire the overdue redemptions that still
+    reserve these goods, session places or venue range, and lock the checkout's own goods and
+    sessions with theirs, all in id order (:func:`lock_items`). Taking them afterwards waits for
+    nobody, so a checkout's release never deadlocks another checkout's."""
     now = clock.now()
-    stmt = select(Redemption).where(
-        Redemption.state == RedemptionState.RESERVED, Redemption.deadline <= now
-    )
-    if venue_id is not None:
-        assert blocked is not None
-        stmt = stmt.where(
+    holds: list[ColumnElement[bool]] = []
+    if goods_ids or session_ids:
+        holds.append(
+            exists().where(
+                RedemptionLine.redemption_id == Redemption.id,
+                or_(
+                    RedemptionLine.goods_id.in_(list(goods_ids)),
+                    RedemptionLine.session_id.in_(list(session_ids)),
+                ),
+            )
+        )
+    if venue_id is not None and blocked is not None:
+        holds.append(
             exists().where(
                 VenueBooking.redemption_id == Redemption.id,
                 VenueBooking.venue_id == venue_id,
@@ -183,17 +223,37 @@ async def release_expired(
                 VenueBooking.blocked.overlaps(blocked),
             )
         )
-    else:
-        item = (
-            RedemptionLine.goods_id == goods_id
-            if goods_id is not None
-            else RedemptionLine.session_id == session_id
+    if not holds:
+        return 0
+    rows = list(
+        await session.scalars(
+            select(Redemption)
+            .where(
+                Redemption.state == RedemptionState.RESERVED,
+                Redemption.deadline <= now,
+                or_(*holds),
+            )
+            .order_by(Redemption.id)
+            .limit(100)
+            .with_for_update(skip_locked=True)
         )
-        stmt = stmt.where(exists().where(and_(RedemptionLine.redemption_id == Redemption.id, item)))
-    rows = await session.scalars(
-        stmt.order_by(Redemption.id).limit(100).with_for_update(skip_locked=True)
     )
-    return await _expire_rows(session, list(rows))
+    if not rows:
+        return 0
+    theirs = (
+        await session.execute(
+            select(RedemptionLine.goods_id, RedemptionLine.session_id).where(
+                RedemptionLine.redemption_id.in_([r.id for r in rows])
+            )
+        )
+    ).all()
+    await lock_items(
+        session,
+        [*goods_ids, *(g for g, _ in theirs if g is not None)],
+        [*session_ids, *(s for _, s in theirs if s is not None)],
+    )
+    await _release(session, rows, RedemptionState.EXPIRED, actor_id=None, reason=EXPIRED_REASON)
+    return len(rows)
 
 
 async def _locked(session: AsyncSession, redemption_id: uuid.UUID) -> Redemption | None:
@@ -226,7 +286,7 @@ async def cancel(
         _require_open(redemption)
         await _release(
             session,
-            redemption,
+            [redemption],
             RedemptionState.CANCELLED,
             actor_id=actor.person_id,
             reason="兑换取消",

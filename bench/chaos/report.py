@@ -1,0 +1,100 @@
+"""The report of a run: the machine, the figures, the violations (markdown and a summary line)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = 0
+    try:
+        first = Path("/proc/meminfo").read_text().splitlines()[0]
+        memory = int(first.split()[1]) // 1024 // 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": memory,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def summary(result: dict[str, Any]) -> str:
+    return (
+        f"chaos: {result['operations']} operations ({result['outcomes']}), "
+        f"{result['faults_injected']} faults injected, "
+        f"{result['violation_count']} violations"
+    )
+
+
+def markdown(result: dict[str, Any], notes: str | None) -> str:
+    m = result["machine"]
+    lines = [
+        "# Chaos run (bank test)",
+        "",
+        f"Command: `{result['command']}`",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}, "
+        f"Python {m['python']}; PostgreSQL {result['servers']['postgresql']}, "
+        f"{result['servers']['api_processes']} API processes, one Redis.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| duration | {result['duration_s']} s |",
+        f"| clients | {result['clients']} |",
+        f"| operations (requests) | {result['operations']} |",
+        f"| outcomes | {result['outcomes']} |",
+        f"| faults injected | {result['faults_injected']} |",
+        f"| API restarts after kill -9 | {result['api_restarts']} |",
+        f"| outbox events written during the run | {result['events']['during_run']} |",
+        f"| ... heard by a live Redis subscriber | "
+        f"{result['events']['heard_by_live_subscriber']} |",
+        f"| ... unpublished after the drain | {result['events']['unpublished_after_drain']} |",
+        f"| redemptions at the end, by state | {result['redemptions_by_state']} |",
+        f"| **violations** | **{result['violation_count']}** |",
+        "",
+        "## Operations",
+        "",
+        "`ok`: acknowledged; `typed`: a typed refusal; `error`: top-level error or non-200 "
+        "(indeterminate); `fail`: no answer (indeterminate).",
+        "",
+        "| operation | ok | typed | error | fail |",
+        "|---|---|---|---|---|",
+    ]
+    for op, counts in result["by_operation"].items():
+        lines.append(
+            f"| {op} | {counts.get('ok', 0)} | {counts.get('typed', 0)} | "
+            f"{counts.get('error', 0)} | {counts.get('fail', 0)} |"
+        )
+    lines += ["", "## Faults", "", "| at (s) | fault | target | took (s) |", "|---|---|---|---|"]
+    for fault in result["faults"]:
+        lines.append(
+            f"| {fault['at_s']} | {fault['kind']} | {fault['target']} | {fault['took_s']} |"
+        )
+    lines += ["", "## Checks", ""]
+    for name, found in result["violations"].items():
+        lines.append(f"- **{name}**: {len(found)} violations")
+        lines += [f"  - {v}" for v in found[:20]]
+    if notes:
+        lines += ["", Path(notes).read_text(encoding="utf-8").rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def write(prefix: Path, result: dict[str, Any], notes: str | None) -> None:
+    """``<prefix>.json`` and ``<prefix>.md``."""
+    Path(f"{prefix}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    Path(f"{prefix}.md").write_text(markdown(result, notes))
