@@ -24,7 +24,7 @@ from schema.demands.queries import DemandQuery
 from schema.demands.types import Demand
 from schema.demands.visits import VisitMutation, VisitQuery
 from schema.errors import UserError
-from schema.extensions import ErrorPolicy, RequestTransaction
+from schema.extensions import ErrorPolicy, RequestTransaction, shared_rules
 from schema.ledger import LedgerMutation, LedgerQuery, LedgerTransfer
 from schema.meetings.mutations import MeetingMutation
 from schema.meetings.queries import MeetingQuery
@@ -109,8 +109,10 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        shared_rules(  # built once: the rules are part of the validation cache's key
+            QueryDepthLimiter(max_depth=limits.max_depth),
+            MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        ),
         ErrorPolicy,
         RequestTransaction,
     ]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
@@ -17,6 +17,17 @@ from services.i18n import message
 log = logging.getLogger("gridpoints.graphql")
 
 INTERNAL = {"en": "Internal server error.", "zh-CN": "服务器内部错误。"}
+
+
+def shared_rules(*limiters: AddValidationRules) -> Callable[[], AddValidationRules]:
+    """A per-request factory adding the limiters' validation rules, built once.
+
+    Each ``QueryDepthLimiter`` / ``MaxAliasesLimiter`` instance makes a new rule class, and the
+    rules are part of the validation cache's key: built per request, the cache never hit and
+    every request was validated again (a third of a catalog read's CPU time).
+    """
+    rules = [rule for limiter in limiters for rule in limiter.validation_rules]
+    return lambda: AddValidationRules(rules)
 
 
 class RequestTransaction(SchemaExtension):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, func, literal, select, union_all
+from sqlalchemy import ColumnElement, exists, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from services.ledger.models import Account, Transfer, TransferKind
 
@@ -19,10 +19,13 @@ COUNTERS = ("debits_posted", "credits_posted", "debits_pending", "credits_pendin
 async def check(session: AsyncSession, *, community_id: uuid.UUID | None = None) -> list[str]:
     """Balances equal entries and every point kind sums to zero, computed in SQL."""
     t = Transfer
-    resolved = select(t.pending_id).where(t.pending_id.is_not(None))
+    resolution = aliased(Transfer, name="resolution")
+    # NOT EXISTS, an anti-join: NOT IN (subquery) falls back to a subplan per row once the ids
+    # outgrow work_mem, quadratic on a city's ledger
+    resolved = exists().where(resolution.pending_id == t.id)
     counted = {
         "posted": t.kind.in_([TransferKind.POSTED, TransferKind.POST]),
-        "pending": (t.kind == TransferKind.PENDING) & t.id.not_in(resolved),
+        "pending": (t.kind == TransferKind.PENDING) & ~resolved,
     }
     parts = [
         select(
