@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from api import worker
+from api.downloads import ROUTES as DOWNLOAD_ROUTES
 from api.graphql_view import GraphQLView
 from api.ledger_export import ROUTES as LEDGER_ROUTES
 from api.photos import ROUTES as PHOTO_ROUTES
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
         WebSocketRoute("/graphql", graphql),
         *PHOTO_ROUTES,
         *LEDGER_ROUTES,
+        *DOWNLOAD_ROUTES,
     ]
     web = web_directory(settings)
     if web is not None:

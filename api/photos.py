@@ -11,7 +11,7 @@ photo is attached); anyone else gets 404, as for a photo that does not exist.
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.graphql_view import bearer_token
@@ -59,6 +59,7 @@ async def _body(request: Request, limit: int) -> bytes:
 async def upload(request: Request) -> Response:
     state: AppState = request.app.state.gridpoints
     settings = state.settings
+    store = settings.photo_store
     token = bearer_token(request.headers)
     async with state.sessions() as session:
         actor = await actor_for_token(session, state.redis, state.auth, token) if token else None
@@ -67,11 +68,7 @@ async def upload(request: Request) -> Response:
         try:
             data = await _body(request, settings.photo_max_bytes)
             photo = await photos.upload(
-                session,
-                actor,
-                data=data,
-                directory=settings.photos_path,
-                max_bytes=settings.photo_max_bytes,
+                session, actor, data=data, store=store, max_bytes=settings.photo_max_bytes
             )
         except DomainError as error:
             await session.rollback()
@@ -79,7 +76,7 @@ async def upload(request: Request) -> Response:
         try:
             await session.commit()
         except BaseException:
-            photos.discard(settings.photos_path, photo.key)
+            await store.delete(photo.key)
             raise
         body = {"id": to_global_id("DemandPhoto", photo.id), "contentType": photo.content_type}
         return JSONResponse({**body, "size": photo.size}, 201)
@@ -99,11 +96,11 @@ async def download(request: Request) -> Response:
         photo = await demand_queries.visible_photo(session, actor, photo_id)
     if photo is None:
         return Response(status_code=404)
-    path = photos.path_of(state.settings.photos_path, photo.key)
-    if not path.is_file():
+    data = await state.settings.photo_store.get(photo.key)
+    if data is None:
         return Response(status_code=404)
-    return FileResponse(
-        path,
+    return Response(
+        data,
         media_type=photo.content_type,
         headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )

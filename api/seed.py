@@ -286,9 +286,11 @@ async def seed_demo(session: AsyncSession, password: str) -> SeedSummary:
     await session.execute(insert(RoleAssignment), batch.roles)
     from api.seed_exchange import seed_exchange
     from api.seed_flows import seed_volunteering
+    from api.seed_grid_work import seed_grid_work
 
     orders = await seed_volunteering(session, clock.now())
     await seed_exchange(session, clock.now())
+    await seed_grid_work(session, clock.now())
     return SeedSummary(
         True, len(batch.units), len(batch.households), len(batch.people), len(batch.roles), orders
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.storage import LocalStore, S3Store, Store
 
 
 class Settings(BaseSettings):
@@ -38,6 +40,12 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     photo_dir: Path | None = None  # where demand photos are stored; default: <data_dir>/photos
     photo_max_bytes: int = 5 * 1024 * 1024
+    # an S3-compatible bucket for photos instead of the folder (all four, or none)
+    photo_s3_endpoint: str | None = None
+    photo_s3_bucket: str | None = None
+    photo_s3_access_key: str | None = None
+    photo_s3_secret_key: str | None = None
+    photo_s3_region: str = "us-east-1"
     worker_interval: float = 30.0  # seconds between worker ticks; 0 turns the worker off
 
     session_ttl: int = 7 * 24 * 3600
@@ -52,6 +60,36 @@ class Settings(BaseSettings):
     @property
     def photos_path(self) -> Path:
         return self.photo_dir or self.data_dir / "photos"
+
+    @model_validator(mode="after")
+    def _bucket_complete(self) -> Settings:
+        bucket = (
+            self.photo_s3_endpoint,
+            self.photo_s3_bucket,
+            self.photo_s3_access_key,
+            self.photo_s3_secret_key,
+        )
+        if any(bucket) and not all(bucket):
+            raise ValueError(
+                "set GRIDPOINTS_PHOTO_S3_ENDPOINT, _BUCKET, _ACCESS_KEY and _SECRET_KEY together"
+            )
+        return self
+
+    @property
+    def photo_store(self) -> Store:
+        """The photo bucket when one is configured, else the photo folder."""
+        if self.photo_s3_endpoint:
+            assert self.photo_s3_bucket
+            assert self.photo_s3_access_key
+            assert self.photo_s3_secret_key
+            return S3Store(
+                endpoint=self.photo_s3_endpoint,
+                bucket=self.photo_s3_bucket,
+                access_key=self.photo_s3_access_key,
+                secret_key=self.photo_s3_secret_key,
+                region=self.photo_s3_region,
+            )
+        return LocalStore(self.photos_path)
 
 
 @lru_cache(maxsize=1)

@@ -19,10 +19,12 @@ from strawberry.types import ExecutionContext
 
 from schema.auth.mutations import AuthMutation
 from schema.catalog import CatalogMutation, CatalogQuery, Goods, Service, ServiceSession, Venue
+from schema.demands.grid_work import GridWorkMutation, GridWorkQuery
 from schema.demands.mutations import DemandMutation
 from schema.demands.queries import DemandQuery
 from schema.demands.types import Demand
 from schema.demands.visits import VisitMutation, VisitQuery
+from schema.demands.wishes import Wish, WishMutation, WishQuery
 from schema.errors import UserError
 from schema.extensions import ErrorPolicy, RequestTransaction, shared_rules
 from schema.ledger import LedgerMutation, LedgerQuery, LedgerTransfer
@@ -40,6 +42,8 @@ from schema.people.mutations import PeopleMutation
 from schema.people.queries import PeopleQuery
 from schema.people.types import Person, RoleAssignment
 from schema.redemptions import Redemption, RedemptionMutation, RedemptionQuery
+from schema.reports.assessment import AssessmentQuery
+from schema.reports.certificates import CertificateMutation, CertificateQuery
 from schema.reports.evaluation import EvaluationMutation, EvaluationQuery
 from schema.reports.queries import ReportMutation, ReportQuery
 from schema.subscriptions import Subscription
@@ -58,6 +62,10 @@ class Query(
     EvaluationQuery,
     DemandQuery,
     VisitQuery,
+    GridWorkQuery,
+    WishQuery,
+    AssessmentQuery,
+    CertificateQuery,
     CatalogQuery,
     RedemptionQuery,
 ):
@@ -76,6 +84,9 @@ class Mutation(
     EvaluationMutation,
     DemandMutation,
     VisitMutation,
+    GridWorkMutation,
+    WishMutation,
+    CertificateMutation,
     CatalogMutation,
     RedemptionMutation,
 ):
@@ -134,6 +145,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             Grant,
             LedgerTransfer,
             Demand,
+            Wish,
             Goods,
             Venue,
             Service,

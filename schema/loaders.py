@@ -12,7 +12,9 @@ from strawberry.dataloader import DataLoader
 from services.authz import Actor
 from services.catalog import queries as catalog_queries
 from services.demands import queries as demand_queries
+from services.demands import service as demand_service
 from services.demands import timeline as demand_timeline
+from services.demands import wishes as wish_service
 from services.meetings import grants as grant_service
 from services.meetings import queries as meeting_queries
 from services.orders import claims as claim_service
@@ -65,6 +67,8 @@ class Loaders:
         self.event_photos = self._grouped(demand_timeline.photos_of_events)
         self.demand_assignments = self._grouped(demand_queries.assignments_of)
         self.demand_breaches = self._grouped(demand_queries.breaches_by_ids)
+        self.service_levels = self._grouped(demand_service.service_levels_of)
+        self.wish_supported = self._scoped(wish_service.supported_by)
 
     def _by_id(self, fetch: Fetch[V]) -> DataLoader[uuid.UUID, V | None]:
         async def load(keys: list[uuid.UUID]) -> list[V | None]:

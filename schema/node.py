@@ -16,6 +16,7 @@ from strawberry.types import Info
 from schema.catalog import types as catalog_types
 from schema.context import Context
 from schema.demands.types import Demand
+from schema.demands.wishes import Wish
 from schema.ledger.types import LedgerTransfer
 from schema.meetings.types import JointMeeting
 from schema.orders.types import Claim, VolunteerOrder
@@ -27,6 +28,7 @@ from services.authz import Actor
 from services.catalog import models as catalog_models
 from services.catalog import queries as catalog_queries
 from services.demands import queries as demand_queries
+from services.demands import wishes as wish_service
 from services.ledger import queries as ledger_queries
 from services.meetings import queries as meeting_queries
 from services.orders import claims as claim_service
@@ -89,6 +91,11 @@ async def _demand(session: AsyncSession, actor: Actor, demand_id: uuid.UUID) -> 
     return Demand.from_model(demand) if demand else None
 
 
+async def _wish(session: AsyncSession, actor: Actor, wish_id: uuid.UUID) -> Node | None:
+    wish = await wish_service.get(session, actor, wish_id)
+    return Wish.from_model(wish) if wish else None
+
+
 async def _goods(session: AsyncSession, actor: Actor, goods_id: uuid.UUID) -> Node | None:
     found = await catalog_queries.get_visible(session, actor, catalog_models.Goods, goods_id)
     return catalog_types.Goods.from_model(found) if found else None  # type: ignore[arg-type]
@@ -137,6 +144,7 @@ RESOLVERS: dict[str, Resolver] = {
     "ServiceSession": _service_session,
     "Redemption": _redemption,
     "Demand": _demand,
+    "Wish": _wish,
 }
 
 

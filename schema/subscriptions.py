@@ -13,10 +13,13 @@ from strawberry.types import Info
 
 from schema.catalog.types import Goods
 from schema.context import Context
+from schema.demands.types import Demand
 from schema.meetings.types import Grant
 from schema.orders.types import Claim, VolunteerOrder
 from schema.redemptions.types import Redemption
+from services.authz import ALL_UNITS, Permission, scope
 from services.catalog import queries as catalog_queries
+from services.demands import queries as demand_queries
 from services.events import outbox
 from services.events.listen import listen
 from services.events.outbox import Topic
@@ -115,3 +118,28 @@ class Subscription:
             )
             if redemption_id in found:
                 yield Redemption.from_model(found[redemption_id])
+
+    @strawberry.subscription(
+        description="Demands you may see as they change: your own, and as staff those of your "
+        "units (a grid, a community, a street) or of your department. Each step of a timeline "
+        "arrives as the demand as it then stands."
+    )
+    async def demand_changed(self, info: Info[Context, None]) -> AsyncGenerator[Demand, None]:
+        context = info.context
+        actor = await context.require_actor()
+        await context.finish(commit=False)
+        channels = [outbox.person_channel(actor.person_id)]
+        for permission in (Permission.DEMAND_READ, Permission.DEMAND_DEPARTMENT):
+            units = scope(actor, permission)
+            if units is not ALL_UNITS:  # a system admin follows their own demands only
+                assert isinstance(units, frozenset)
+                channels.extend(outbox.unit_channel(unit) for unit in units)
+        async for event in listen(context.redis, sorted(set(channels))):
+            if event.topic != Topic.DEMAND_CHANGED:
+                continue
+            demand_id = uuid.UUID(event.payload["demandId"])
+            found = await context.fresh(
+                partial(demand_queries.demands_by_ids, actor=actor, ids=[demand_id])
+            )
+            if demand_id in found:
+                yield Demand.from_model(found[demand_id])

@@ -30,6 +30,21 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL).date()
 
 
+def month_days(month: date) -> tuple[date, date]:
+    """The month of ``month`` (any day of it) as days ``[first, first of the next)``."""
+    first = month.replace(day=1)
+    return first, date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The month (any day of it) as UTC-comparable instants ``[start, end)`` of its local days."""
+    first, following = month_days(month)
+    return (
+        datetime(first.year, first.month, 1, tzinfo=LOCAL),
+        datetime(following.year, following.month, 1, tzinfo=LOCAL),
+    )
+
+
 @contextmanager
 def frozen(at: datetime) -> Iterator[Mover]:
     """Freeze :func:`now` at ``at``; the yielded function moves the frozen time."""

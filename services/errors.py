@@ -84,8 +84,10 @@ class ErrorCode(StrEnum):
     NO_HIGHER_LEVEL = "no_higher_level"
     ALREADY_RATED = "already_rated"
     ALREADY_SUPPORTED = "already_supported"
+    OWN_WISH = "own_wish"
     # evaluation
     ALREADY_SCORED = "already_scored"
+    NO_SERVICE_HOURS = "no_service_hours"
 
 
 class DomainError(Exception):

@@ -281,9 +281,17 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "您已为该心愿点过赞。",
         Language.EN: "You already support this wish.",
     },
+    ErrorCode.OWN_WISH: {
+        Language.ZH_CN: "不能为自己的心愿点赞。",
+        Language.EN: "You cannot support your own wish.",
+    },
     ErrorCode.ALREADY_SCORED: {
         Language.ZH_CN: "本月已评分，不能重复评分。",
         Language.EN: "This unit has already been scored for that month.",
+    },
+    ErrorCode.NO_SERVICE_HOURS: {
+        Language.ZH_CN: "尚无经确认的志愿服务记录，暂不能开具证明。",
+        Language.EN: "There is no confirmed volunteer service to certify yet.",
     },
 }
 

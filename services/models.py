@@ -12,6 +12,7 @@ from services.catalog.models import (
     VenueOpening,
 )
 from services.db import Base
+from services.demands.inspections import InspectionRound
 from services.demands.models import (
     Demand,
     DemandAssignment,
@@ -22,6 +23,7 @@ from services.demands.models import (
     ServiceLevel,
 )
 from services.demands.visits import HomeVisit
+from services.demands.wishes import Wish, WishSupport
 from services.events.models import OutboxEvent
 from services.ledger.models import Account, ChainHead, IdempotencyKey, Transfer
 from services.meetings.models import (
@@ -36,6 +38,7 @@ from services.orders.models import Claim, VolunteerOrder
 from services.orgs.models import CenterHousehold, CommunitySettings, Household, OrgUnit
 from services.people.models import Person, RoleAssignment
 from services.redemptions.models import Redemption, RedemptionLine, VenueBooking
+from services.reports.certificates import VolunteerCertificate
 from services.reports.scores import EvaluationScore
 from services.reports.selection import AnnualSelection, AnnualSelectionEntry
 
@@ -64,6 +67,7 @@ __all__ = [
     "HomeVisit",
     "Household",
     "IdempotencyKey",
+    "InspectionRound",
     "JointMeeting",
     "MeetingMember",
     "Objection",
@@ -82,7 +86,10 @@ __all__ = [
     "Venue",
     "VenueBooking",
     "VenueOpening",
+    "VolunteerCertificate",
     "VolunteerOrder",
     "Vote",
+    "Wish",
+    "WishSupport",
     "metadata",
 ]

@@ -111,3 +111,60 @@ async def test_a_change_through_one_replica_reaches_a_subscriber_on_another(
         assert await next_payload(claims_socket) == {
             "myClaimChanged": {"state": "CLAIMED", "order": {"title": "敬老院探访"}}
         }
+
+
+@pytest.mark.e2e
+async def test_demand_changes_reach_the_resident_and_the_grid_but_not_other_residents(
+    world: World, database_url: str, redis_url: str, redis: Redis
+) -> None:
+    tokens = {
+        who: await sessions.create(redis, world.people[who], ttl=600)
+        for who in ("resident_a", "resident_b", "worker_a", "community_admin")
+    }
+    query = "subscription { demandChanged { id status level } }"
+    report = """mutation($i: DemandReportInput!) { demandReport(input: $i) {
+      demand { id } errors { code } } }"""
+    async with (
+        servers.running_server(database_url, redis_url) as (server, _),
+        httpx.AsyncClient(base_url=server, timeout=10) as client,
+    ):
+        url = server.replace("http", "ws") + "/graphql"
+        sockets = {
+            who: await connect(url, subprotocols=["graphql-transport-ws"]).__aenter__()
+            for who in tokens
+        }
+        try:
+            for who, socket in sockets.items():
+                await subscribe(socket, tokens[who], query)
+            await asyncio.sleep(0.5)
+
+            async def call(query: str, variables: dict[str, Any], who: str) -> dict[str, Any]:
+                reply = await client.post(
+                    "/graphql",
+                    json={"query": query, "variables": variables},
+                    headers={"Authorization": f"Bearer {tokens[who]}"},
+                )
+                data = reply.json()["data"]
+                assert isinstance(data, dict)
+                return data
+
+            categories = await call(
+                "query($c: ID!) { demandCategories(communityId: $c) { id } }",
+                {"c": gid("OrgUnit", world.units["C1"])},
+                "resident_a",
+            )
+            category = categories["demandCategories"][0]["id"]
+            values = {"type": "HELP", "categoryId": category, "description": "楼道灯坏了"}
+            mine = await call(report, {"i": values}, "resident_a")
+            demand_id = mine["demandReport"]["demand"]["id"]
+            expected = {"demandChanged": {"id": demand_id, "status": "WAITING", "level": "GRID"}}
+            for who in ("resident_a", "worker_a", "community_admin"):
+                assert await next_payload(sockets[who]) == expected, who
+            # resident_b hears nothing of it: the first thing they hear is their own demand
+            theirs = await call(report, {"i": values}, "resident_b")
+            own_id = theirs["demandReport"]["demand"]["id"]
+            heard = await next_payload(sockets["resident_b"])
+            assert heard["demandChanged"]["id"] == own_id
+        finally:
+            for socket in sockets.values():
+                await socket.close()

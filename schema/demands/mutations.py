@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from schema.context import Context
-from schema.demands.types import Demand, DemandCategory, DemandType, Outcome, Urgency
+from schema.demands.types import (
+    Demand,
+    DemandCategory,
+    DemandServiceLevel,
+    DemandType,
+    Outcome,
+    Urgency,
+)
 from schema.errors import Error
 from schema.mutations import perform
 from schema.relay import decode_id, decode_optional_id
@@ -117,6 +124,23 @@ class DemandCategoryCreateInput:
 @strawberry.type
 class DemandCategoryPayload:
     category: DemandCategory | None = None
+    errors: list[Error] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(
+    description="Minutes are 1 to 43200 (30 days). Applies to demands reported later."
+)
+class DemandServiceLevelSetInput:
+    category_id: strawberry.ID
+    urgency: Urgency  # type: ignore[valid-type]
+    respond_minutes: int
+    resolve_minutes: int
+    recovery_minutes: int
+
+
+@strawberry.type
+class DemandServiceLevelPayload:
+    service_level: DemandServiceLevel | None = None
     errors: list[Error] = strawberry.field(default_factory=list)
 
 
@@ -280,6 +304,27 @@ class DemandMutation:
                 comment=input.comment,
             ),
             lambda: _demand_id(input),
+        )
+
+    @strawberry.mutation(description="Set a category's service level for one urgency.")
+    async def demand_service_level_set(
+        self, info: Info[Context, None], input: DemandServiceLevelSetInput
+    ) -> DemandServiceLevelPayload:
+        level, errors = await perform(
+            info,
+            lambda s, actor: demand_service.service_level_set(
+                s,
+                actor,
+                category_id=decode_id(input.category_id, "DemandCategory", field="categoryId"),
+                urgency=input.urgency,
+                respond_minutes=input.respond_minutes,
+                resolve_minutes=input.resolve_minutes,
+                recovery_minutes=input.recovery_minutes,
+            ),
+        )
+        return DemandServiceLevelPayload(
+            service_level=DemandServiceLevel.from_model(level) if level else None,
+            errors=list(errors),
         )
 
     @strawberry.mutation(description="Add a category to a community's catalogue.")

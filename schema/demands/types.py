@@ -25,14 +25,41 @@ AssignmentRole = strawberry.enum(models.AssignmentRole, name="DemandAssignmentRo
 EventKind = strawberry.enum(models.EventKind, name="DemandEventKind")
 
 
+@strawberry.type(description="Minutes per stage for a category and urgency (服务时限).")
+class DemandServiceLevel:
+    urgency: Urgency  # type: ignore[valid-type]
+    respond_minutes: int = strawberry.field(description="Accept (be on site) within.")
+    resolve_minutes: int = strawberry.field(description="Solve at the grid within.")
+    recovery_minutes: int = strawberry.field(description="Solve above the grid within.")
+    is_default: bool = strawberry.field(description='The "3 1" defaults: nothing set yet.')
+
+    @classmethod
+    def from_model(cls, level: models.ServiceLevel) -> DemandServiceLevel:
+        return cls(
+            urgency=level.urgency,
+            respond_minutes=level.respond_minutes,
+            resolve_minutes=level.resolve_minutes,
+            recovery_minutes=level.recovery_minutes,
+            is_default=level.community_id is None,
+        )
+
+
 @strawberry.type(description="A community's demand category (诉求类别).")
 class DemandCategory:
     id: strawberry.ID
+    local_id: strawberry.Private[uuid.UUID]
     name: str
 
     @classmethod
     def from_model(cls, category: models.DemandCategory) -> DemandCategory:
-        return cls(id=to_global_id("DemandCategory", category.id), name=category.name)
+        return cls(
+            id=to_global_id("DemandCategory", category.id), local_id=category.id, name=category.name
+        )
+
+    @strawberry.field(description="Its service levels, normal and urgent.")
+    async def service_levels(self, info: Info[Context, None]) -> list[DemandServiceLevel]:
+        rows = await (await info.context.loaders()).service_levels.load(self.local_id)
+        return [DemandServiceLevel.from_model(row) for row in rows]
 
 
 @strawberry.type(description="A photo; `url` serves it to those who may see its demand.")

@@ -39,7 +39,7 @@ class HomeVisitLogPayload:
     errors: list[Error] = strawberry.field(default_factory=list)
 
 
-async def _visits(info: Info[Context, None], rows: list[visits.HomeVisit]) -> list[HomeVisit]:
+async def visits_of(info: Info[Context, None], rows: list[visits.HomeVisit]) -> list[HomeVisit]:
     names = await (await info.context.loaders()).name.load_many([r.visitor_id for r in rows])
     return [
         HomeVisit(
@@ -64,7 +64,7 @@ class VisitQuery:
         rows = await info.context.db(
             lambda s: visits.of_household(s, actor, household_id=household)
         )
-        return await _visits(info, rows)
+        return await visits_of(info, rows)
 
     @strawberry.field(description="Households of a grid not visited in a month (default: now).")
     async def households_not_visited(
@@ -98,4 +98,4 @@ class VisitMutation:
         )
         if logged is None:
             return HomeVisitLogPayload(errors=list(errors))
-        return HomeVisitLogPayload(visit=(await _visits(info, [logged]))[0])
+        return HomeVisitLogPayload(visit=(await visits_of(info, [logged]))[0])

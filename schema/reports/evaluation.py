@@ -26,6 +26,9 @@ class DepartmentEvaluation:
     department: OrgUnit
     assigned: int = strawberry.field(description="Assignments made in the month, not returned.")
     responded_in_time: int
+    response_breaches: int = strawberry.field(
+        description="Times it was summoned and had not accepted by the response deadline."
+    )
     resolved: int
     rated: int
     satisfied: int = strawberry.field(description="Closures rated 4 or 5.")
@@ -157,6 +160,7 @@ class EvaluationQuery:
             department=await _unit(info, found.department_id),
             assigned=found.assigned,
             responded_in_time=found.responded_in_time,
+            response_breaches=found.response_breaches,
             resolved=found.resolved,
             rated=found.rated,
             satisfied=found.satisfied,

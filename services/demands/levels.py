@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from services.demands.models import Demand, DemandLevel, DemandState, Outcome, Stage
+from services.demands.models import (
+    AssignmentRole,
+    Demand,
+    DemandAssignment,
+    DemandLevel,
+    DemandState,
+    Outcome,
+    Stage,
+)
 
 CONFIRM_DAYS = 3
 NEXT_LEVEL = {DemandLevel.GRID: DemandLevel.COMMUNITY, DemandLevel.COMMUNITY: DemandLevel.STREET}
@@ -114,3 +122,18 @@ def project(demand: Demand, now: datetime) -> Projection:
         stage, due = min(late, key=lambda pair: pair[1])
         view.breaches.append(DueBreach(level, stage, due, True))
         level, started, accepted = upper, due, None
+
+
+def assisting_breach(
+    demand: Demand, assignment: DemandAssignment, now: datetime
+) -> DueBreach | None:
+    """An assisting department's own response clock: accept within ``respond_minutes`` of being
+    summoned, while the demand is still open. (The lead's clock is the department level's own
+    respond stage, judged by :func:`project`.)"""
+    if assignment.role is not AssignmentRole.ASSIST or assignment.returned_at is not None:
+        return None
+    due = assignment.assigned_at + timedelta(minutes=demand.respond_minutes)
+    stopped = assignment.accepted_at or demand.resolved_at or demand.closed_at or now
+    if stopped > due:
+        return DueBreach(DemandLevel.DEPARTMENT, Stage.RESPOND, due, False)
+    return None

@@ -230,7 +230,8 @@ class DemandEvent(Base):
 class DemandBreach(Base):
     """A stage deadline missed: by which level (unit, and the person holding it), which stage.
 
-    One row per (demand, level, stage, due time), so recording it twice is a no-op.
+    One row per (demand, level, stage, due time, unit), so recording it twice is a no-op; the
+    unit tells apart departments summoned together, each with its own response clock.
     """
 
     __tablename__ = "demand_breach"
@@ -247,7 +248,13 @@ class DemandBreach(Base):
 
     __table_args__ = (
         UniqueConstraint(
-            "demand_id", "level", "stage", "due_at", name="uq_demand_breach_demand_stage"
+            "demand_id",
+            "level",
+            "stage",
+            "due_at",
+            "unit_id",
+            name="uq_demand_breach_demand_stage",
+            postgresql_nulls_not_distinct=True,
         ),
     )
 

@@ -2,22 +2,20 @@
 
 The type is read from the bytes (magic numbers of JPEG, PNG and WebP), never from a file name or a
 client's Content-Type. A refused upload writes nothing: the checks run on the bytes in memory, the
-file is written under a temporary name and renamed into place, and the row goes in after it; if
-the row or the commit fails, :func:`discard` removes the file.
+file is written to the store (a folder, or an S3-compatible bucket: :mod:`services.storage`), and
+the row goes in after it; if the row or the commit fails, the caller deletes the file again.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import Actor
 from services.demands.models import DemandPhoto
 from services.errors import DomainError, ErrorCode
+from services.storage import Store
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
@@ -48,35 +46,14 @@ def check(data: bytes, *, max_bytes: int) -> str:
     return content_type
 
 
-def path_of(directory: Path, key: str) -> Path:
-    return directory / key
-
-
-def _write(directory: Path, key: str, data: bytes) -> None:
-    target = path_of(directory, key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def discard(directory: Path, key: str) -> None:
-    path_of(directory, key).unlink(missing_ok=True)
-
-
 async def upload(
-    session: AsyncSession, actor: Actor, *, data: bytes, directory: Path, max_bytes: int
+    session: AsyncSession, actor: Actor, *, data: bytes, store: Store, max_bytes: int
 ) -> DemandPhoto:
     """Store an uploaded photo for the actor; it is attached later by the step that cites it."""
     content_type = check(data, max_bytes=max_bytes)
     photo_id = uuid.uuid4()
     key = f"{photo_id.hex[:2]}/{photo_id.hex}.{EXTENSIONS[content_type]}"
-    _write(directory, key, data)
+    await store.put(key, data, content_type)
     photo = DemandPhoto(
         id=photo_id,
         uploader_id=actor.person_id,
@@ -88,6 +65,6 @@ async def upload(
         session.add(photo)
         await session.flush()
     except BaseException:
-        discard(directory, key)
+        await store.delete(key)
         raise
     return photo

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import clock
 from services.authz import Actor, Permission, allows
 from services.demands import access
-from services.demands.levels import project
+from services.demands.levels import assisting_breach, project
 from services.demands.models import (
+    AssignmentRole,
     Demand,
     DemandAssignment,
     DemandBreach,
@@ -130,12 +131,32 @@ async def breaches_of(
                 row.level, row.stage, row.due_at, row.unit_id, row.person_id, row.recorded_at
             )
         )
+    at_departments = [d.id for d in demands if d.level is DemandLevel.DEPARTMENT]
+    assisting: dict[uuid.UUID, list[DemandAssignment]] = {}
+    if at_departments:
+        for assignment in await session.scalars(
+            select(DemandAssignment).where(DemandAssignment.demand_id.in_(at_departments))
+        ):
+            assisting.setdefault(assignment.demand_id, []).append(assignment)
     for demand in demands:
-        known = {(b.level, b.stage, b.due_at) for b in grouped[demand.id]}
+        helpers = {
+            a.department_id for a in assisting.get(demand.id, []) if a.role is AssignmentRole.ASSIST
+        }
+        own = [b for b in grouped[demand.id] if b.unit_id not in helpers]
+        known = {(b.level, b.stage, b.due_at) for b in own}
         for due in project(demand, now).breaches:
             if (due.level, due.stage, due.due_at) not in known:
                 grouped[demand.id].append(
                     BreachView(due.level, due.stage, due.due_at, None, None, None)
+                )
+        recorded = {(b.due_at, b.unit_id) for b in grouped[demand.id]}
+        for assignment in assisting.get(demand.id, []):
+            late = assisting_breach(demand, assignment, now)
+            if late is not None and (late.due_at, assignment.department_id) not in recorded:
+                grouped[demand.id].append(
+                    BreachView(
+                        late.level, late.stage, late.due_at, assignment.department_id, None, None
+                    )
                 )
     return grouped
 

@@ -93,6 +93,23 @@ async def category_create(
     return category
 
 
+async def _stored(session: AsyncSession, category_id: uuid.UUID) -> DemandCategory:
+    """The category, writing its community's default catalogue first if ``category_id`` is one
+    of the defaults shown before anything was written."""
+    category = await session.get(DemandCategory, category_id)
+    if category is not None:
+        return category
+    for community_id in await session.scalars(
+        select(OrgUnit.id).where(OrgUnit.kind == UnitKind.COMMUNITY)
+    ):
+        if any(uuid.uuid5(community_id, name) == category_id for name in DEFAULT_CATEGORIES):
+            await _seed(session, community_id)
+            seeded = await session.get(DemandCategory, category_id)
+            assert seeded is not None
+            return seeded
+    raise DomainError(ErrorCode.NOT_FOUND, field="categoryId")
+
+
 async def service_level_set(
     session: AsyncSession,
     actor: Actor,
@@ -103,9 +120,7 @@ async def service_level_set(
     resolve_minutes: int,
     recovery_minutes: int,
 ) -> ServiceLevel:
-    category = await session.get(DemandCategory, category_id)
-    if category is None:
-        raise DomainError(ErrorCode.NOT_FOUND, field="categoryId")
+    category = await _stored(session, category_id)
     community = await session.get(OrgUnit, category.community_id)
     assert community is not None
     require(actor, Permission.DEMAND_CATEGORY_MANAGE, community.path)
@@ -130,6 +145,33 @@ async def service_level_set(
     )
     assert level is not None
     return level
+
+
+async def service_levels_of(
+    session: AsyncSession, category_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[ServiceLevel]]:
+    """Each category's levels for both urgencies: its own where set, else the "3 1" defaults
+    (unsaved rows, shown as such)."""
+    own: dict[tuple[uuid.UUID, Urgency], ServiceLevel] = {
+        (row.category_id, row.urgency): row
+        for row in await session.scalars(
+            select(ServiceLevel).where(ServiceLevel.category_id.in_(category_ids))
+        )
+    }
+    return {
+        category_id: [
+            own.get((category_id, urgency))
+            or ServiceLevel(
+                category_id=category_id,
+                urgency=urgency,
+                respond_minutes=RESPOND_MINUTES,
+                resolve_minutes=RESOLVE_MINUTES,
+                recovery_minutes=RECOVERY_MINUTES,
+            )
+            for urgency in Urgency
+        ]
+        for category_id in category_ids
+    }
 
 
 async def minutes_for(
@@ -209,6 +251,7 @@ async def report(
         level=DemandLevel.GRID,
         state=DemandState.ACTIVE,
         stage_started_at=now,
+        created_at=now,  # the clock's time, as every deadline and report reads it
     )
     if on_behalf_of is not None:
         await access.require_handler(session, actor, demand, DemandLevel.GRID)

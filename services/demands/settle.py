@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
 from services.demands import access, timeline
-from services.demands.levels import CONFIRM_DAYS, project
+from services.demands.levels import CONFIRM_DAYS, DueBreach, assisting_breach, project
 from services.demands.models import (
     AssignmentRole,
     Demand,
@@ -62,13 +62,36 @@ async def _holder(
     return unit.id, person
 
 
+async def _assisting(
+    session: AsyncSession, demand: Demand, moment: datetime
+) -> list[tuple[DueBreach, uuid.UUID | None]]:
+    """Late assisting departments of a demand held at department level (with their unit)."""
+    if demand.level is not DemandLevel.DEPARTMENT:
+        return []
+    rows = await session.scalars(
+        select(DemandAssignment).where(
+            DemandAssignment.demand_id == demand.id,
+            DemandAssignment.role == AssignmentRole.ASSIST,
+            DemandAssignment.returned_at.is_(None),
+        )
+    )
+    late = ((assisting_breach(demand, row, moment), row.department_id) for row in rows)
+    return [(breach, unit) for breach, unit in late if breach is not None]
+
+
 async def settle(session: AsyncSession, demand: Demand, now: datetime | None = None) -> bool:
     """Bring the (locked) row up to the clock; True when anything was written."""
     moment = now or clock.now()
     view = project(demand, moment)
     changed = False
-    for breach in view.breaches:
-        unit_id, person_id = await _holder(session, demand, breach.level)
+    # the holder of each level is read as the loop escalates (it clears who held the stage)
+    due: list[tuple[DueBreach, uuid.UUID | None]] = [(b, None) for b in view.breaches]
+    due.extend(await _assisting(session, demand, moment))
+    for breach, department_id in due:
+        if department_id is None:
+            unit_id, person_id = await _holder(session, demand, breach.level)
+        else:
+            unit_id, person_id = department_id, None
         inserted = await session.scalar(
             insert(DemandBreach)
             .values(

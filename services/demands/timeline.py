@@ -9,10 +9,18 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.demands.models import Demand, DemandEvent, DemandLevel, DemandPhoto, EventKind
+from services.demands.models import (
+    Demand,
+    DemandAssignment,
+    DemandEvent,
+    DemandLevel,
+    DemandPhoto,
+    EventKind,
+)
 from services.errors import DomainError, ErrorCode
 from services.events import outbox
 from services.events.outbox import Topic
+from services.orgs.models import OrgUnit
 
 MAX_PHOTOS = 9
 
@@ -29,7 +37,8 @@ async def record(
     note: str | None = None,
     photo_ids: Sequence[uuid.UUID] = (),
 ) -> DemandEvent:
-    """Add the step, attach the actor's uploaded photos, tell the resident and the grid."""
+    """Add the step, attach the actor's uploaded photos; tell the resident, and the staff of every
+    unit above the grid and of every department summoned (a demand subscription hears it)."""
     event = DemandEvent(
         id=uuid.uuid4(),
         community_id=demand.community_id,
@@ -45,10 +54,19 @@ async def record(
     await session.flush()
     if photo_ids:
         await attach_photos(session, demand, event, actor_id, photo_ids)
+    grid = await session.get(OrgUnit, demand.grid_id)
+    assert grid is not None
+    departments = await session.scalars(
+        select(DemandAssignment.department_id).where(DemandAssignment.demand_id == demand.id)
+    )
     outbox.emit(
         session,
         Topic.DEMAND_CHANGED,
-        channels=[outbox.person_channel(demand.resident_id), outbox.grid_channel(demand.grid_id)],
+        channels=[
+            outbox.person_channel(demand.resident_id),
+            outbox.grid_channel(demand.grid_id),
+            *(outbox.unit_channel(unit) for unit in [*grid.path, *departments]),
+        ],
         payload={"demandId": str(demand.id), "event": kind.value},
         community_id=demand.community_id,
     )

@@ -100,8 +100,7 @@ async def not_visited(
     grid = await require_unit(session, grid_id, kinds=[UnitKind.GRID], field="gridId")
     if not allows(actor, Permission.HOUSEHOLD_READ, grid.path):
         raise DomainError(ErrorCode.FORBIDDEN, field="gridId")
-    first = (month or clock.local_date(clock.now())).replace(day=1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    first, following = clock.month_days(month or clock.local_date(clock.now()))
     visited = select(HomeVisit.household_id).where(
         HomeVisit.grid_id == grid.id,
         HomeVisit.visited_on >= first,

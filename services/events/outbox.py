@@ -45,6 +45,12 @@ def grid_channel(grid_id: uuid.UUID) -> str:
     return f"{PREFIX}grid:{grid_id}"
 
 
+def unit_channel(unit_id: uuid.UUID) -> str:
+    """Everything under one org unit (a grid, community, street or department) that its staff
+    follow; an event goes to every unit on its path."""
+    return f"{PREFIX}unit:{unit_id}"
+
+
 def person_channel(person_id: uuid.UUID) -> str:
     return f"{PREFIX}person:{person_id}"
 

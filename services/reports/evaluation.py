@@ -45,16 +45,6 @@ SATISFIED = 4
 RESOLVED_OUTCOMES = (Outcome.SOLVED, Outcome.NOT_RATED)
 
 
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    """The month (any day of it) as UTC instants ``[start, end)`` of its Shanghai days."""
-    first = month.replace(day=1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return (
-        datetime(first.year, first.month, 1, tzinfo=clock.LOCAL),
-        datetime(following.year, following.month, 1, tzinfo=clock.LOCAL),
-    )
-
-
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -73,6 +63,7 @@ class DepartmentEvaluation:
     month: date
     assigned: int
     responded_in_time: int
+    response_breaches: int  # summoned and not accepted by the response deadline
     resolved: int
     rated: int
     satisfied: int
@@ -101,7 +92,7 @@ async def department(
     )
     if not allows(actor, Permission.EVALUATION_READ, unit.path):
         raise DomainError(ErrorCode.FORBIDDEN, field="departmentId")
-    start, end = month_bounds(month)
+    start, end = clock.month_bounds(month)
     rows = (
         await session.execute(
             select(DemandAssignment, Demand)
@@ -115,12 +106,14 @@ async def department(
         )
     ).all()
     now = clock.now()
-    in_time = resolved = rated = satisfied = 0
+    in_time = late = resolved = rated = satisfied = 0
     accept: list[float] = []
     report_in: list[float] = []
     reply: list[float] = []
     for assignment, demand in rows:
         due = assignment.assigned_at + timedelta(minutes=demand.respond_minutes)
+        stopped = assignment.accepted_at or demand.resolved_at or demand.closed_at or now
+        late += stopped > due
         if assignment.accepted_at is not None:
             accept.append(_minutes(assignment.assigned_at, assignment.accepted_at))
             if assignment.accepted_at <= due:
@@ -143,6 +136,7 @@ async def department(
         month=month.replace(day=1),
         assigned=len(rows),
         responded_in_time=in_time,
+        response_breaches=late,
         resolved=resolved,
         rated=rated,
         satisfied=satisfied,
@@ -193,7 +187,7 @@ async def resolution_split(
     )
     if not allows(actor, Permission.EVALUATION_READ, community.path):
         raise DomainError(ErrorCode.FORBIDDEN, field="communityId")
-    start, end = month_bounds(month)
+    start, end = clock.month_bounds(month)
     candidates = await session.scalars(
         select(Demand).where(
             Demand.community_id == community.id,

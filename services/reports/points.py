@@ -57,6 +57,24 @@ async def monthly(
         raise DomainError(ErrorCode.FORBIDDEN, field="communityId")
     if not MINYEAR <= year < MAXYEAR:
         raise DomainError(ErrorCode.INVALID_VALUE, field="year")
+    return await rows(
+        session,
+        community_id=community.id,
+        first=date(year, 1, 1),
+        following=date(year + 1, 1, 1),
+        group_by=group_by,
+    )
+
+
+async def rows(
+    session: AsyncSession,
+    *,
+    community_id: uuid.UUID,
+    first: date,
+    following: date,
+    group_by: GroupBy,
+) -> list[MonthRow]:
+    """Earned/spent per month in ``[first, following)``; the caller has checked the reader."""
     # via timestamp without time zone: the session's time zone must not move a day
     local_day = cast(Transfer.booked_on, DateTime())
     month = cast(func.date_trunc("month", local_day), Date).label("month")
@@ -83,11 +101,11 @@ async def monthly(
         .outerjoin(Household, Household.id == Person.household_id)
         .where(
             Account.type == AccountType.PERSON,
-            Account.community_id == community.id,
-            Transfer.community_id == community.id,
+            Account.community_id == community_id,
+            Transfer.community_id == community_id,
             Transfer.kind.in_([TransferKind.POSTED, TransferKind.POST]),
-            Transfer.booked_on >= date(year, 1, 1),
-            Transfer.booked_on < date(year + 1, 1, 1),
+            Transfer.booked_on >= first,
+            Transfer.booked_on < following,
         )
         .group_by(month, key, Account.kind)
         .order_by(month, key, Account.kind)
