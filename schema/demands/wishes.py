@@ -17,13 +17,13 @@ from schema.demands.types import Demand, DemandType, Urgency
 from schema.errors import Error
 from schema.ledger.types import PointKind
 from schema.mutations import perform
+from schema.orders.mutations import draft_of
 from schema.orders.types import VolunteerOrder
 from schema.orgs.types import OrgUnit
 from schema.people.types import mask_name
 from schema.relay import Connection, Node, connection, decode_id, to_global_id
 from services.authz import Actor
 from services.demands import wishes
-from services.orders import service as order_service
 from services.pagination import DEFAULT_FIRST
 
 WishState = strawberry.enum(wishes.WishState, name="WishState")
@@ -248,19 +248,7 @@ class WishMutation:
                 s,
                 actor,
                 wish_id=_wish_id(input),
-                draft=order_service.OrderDraft(
-                    title=input.title,
-                    content=input.content,
-                    category=input.category,
-                    location=input.location,
-                    starts_at=input.starts_at,
-                    ends_at=input.ends_at,
-                    claim_deadline=input.claim_deadline,
-                    places=input.places,
-                    points=input.points,
-                    point_kind=input.point_kind,
-                    party_first_hours=input.party_first_hours,
-                ),
+                draft=draft_of(input),
             ),
         )
         if result is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +47,13 @@ class OrderInput:
 class OrderCancelInput:
     id: strawberry.ID
     reason: str
+
+
+def draft_of(input: Any) -> order_service.OrderDraft:
+    """The order's terms from an input that carries them (an order's, or a wish's adoption)."""
+    return order_service.OrderDraft(
+        **{name: getattr(input, name) for name in order_service.OrderDraft.__dataclass_fields__}
+    )
 
 
 @strawberry.type
@@ -113,19 +121,7 @@ class OrderMutation:
                 s,
                 actor,
                 unit_id=decode_id(input.unit_id, "OrgUnit", field="unitId"),
-                draft=order_service.OrderDraft(
-                    title=input.title,
-                    content=input.content,
-                    category=input.category,
-                    location=input.location,
-                    starts_at=input.starts_at,
-                    ends_at=input.ends_at,
-                    claim_deadline=input.claim_deadline,
-                    places=input.places,
-                    points=input.points,
-                    point_kind=input.point_kind,
-                    party_first_hours=input.party_first_hours,
-                ),
+                draft=draft_of(input),
             ),
         )
 
