@@ -10,7 +10,9 @@ not yours to read, 404 unknown, 400 bad month); the services decide, exactly as 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -101,8 +103,8 @@ async def assessment_file(request: Request) -> Response:
         report = await assessment.monthly(session, actor, unit_id=unit.id, month=month)
         if extension == "csv":
             data = documents.assessment_csv(report, language)
-        else:
-            data = documents.assessment_pdf(report, language)
+        else:  # drawing a PDF takes tens of milliseconds: off the event loop
+            data = await asyncio.to_thread(documents.assessment_pdf, report, language)
         name = f"assessment-{unit.code}-{report.month:%Y-%m}.{extension}"
         return data, MEDIA[extension], name
 
@@ -123,8 +125,14 @@ async def certificate_file(request: Request) -> Response:
         community = await session.get(OrgUnit, certificate.community_id)
         assert person is not None
         assert community is not None
-        data = documents.certificate_pdf(
-            certificate, name=person.name, community=community.name, language=language
+        data = await asyncio.to_thread(
+            partial(
+                documents.certificate_pdf,
+                certificate,
+                name=person.name,
+                community=community.name,
+                language=language,
+            )
         )
         return data, MEDIA["pdf"], f"certificate-{certificate.number}.pdf"
 
