@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    GraphQLError,
+    IntValueNode,
+    OperationDefinitionNode,
+    ValueNode,
+    VariableNode,
+)
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.language import visitor as ast_visitor
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
@@ -47,7 +59,9 @@ from schema.reports.certificates import CertificateMutation, CertificateQuery
 from schema.reports.evaluation import EvaluationMutation, EvaluationQuery
 from schema.reports.queries import ReportMutation, ReportQuery
 from schema.subscriptions import Subscription
-from services.errors import DomainError
+from services.errors import DomainError, ErrorCode
+from services.i18n import Language, message
+from services.pagination import MAX_FIRST
 
 
 @strawberry.type
@@ -93,6 +107,61 @@ class Mutation(
     pass
 
 
+class PageSizeLimit(SchemaExtension):
+    """Refuse ``first`` outside 0..MAX_FIRST before anything executes.
+
+    The resolvers check it too, but only after the actor is loaded: a hostile ``first:
+    1000000`` would cost a database round trip (or several) before its refusal. Here it is
+    refused from the document and the variables alone, with the resolvers' own code
+    (``FIRST_OUT_OF_RANGE``) and message.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.result is None:
+            for value in _first_arguments(document, context.variables or {}):
+                if not 0 <= value <= MAX_FIRST:
+                    language = getattr(context.context, "language", Language.ZH_CN)
+                    error = GraphQLError(
+                        message(ErrorCode.FIRST_OUT_OF_RANGE, language, {"max": MAX_FIRST}),
+                        extensions={"code": ErrorCode.FIRST_OUT_OF_RANGE.name, "field": "first"},
+                    )
+                    context.result = GraphQLExecutionResult(data=None, errors=[error])
+                    break
+        yield
+
+
+def _first_arguments(document: DocumentNode, variables: dict[str, Any]) -> Iterator[int]:
+    """Every integer given to an argument named ``first``, literally or by a variable."""
+    defaults = {
+        d.variable.name.value: d.default_value
+        for op in document.definitions
+        if isinstance(op, OperationDefinitionNode)
+        for d in op.variable_definitions or ()
+    }
+    found: list[ValueNode | None] = []
+
+    class Visitor(ast_visitor.Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: object) -> None:
+            if node.name.value == "first":
+                found.append(node.value)
+
+    ast_visitor.visit(document, Visitor())
+    for node in found:
+        value: object = None
+        if isinstance(node, IntValueNode):
+            value = int(node.value)
+        elif isinstance(node, VariableNode):
+            name = node.name.value
+            default = defaults.get(name)
+            value = variables.get(name)
+            if name not in variables and isinstance(default, IntValueNode):
+                value = int(default.value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            yield value
+
+
 @dataclass(frozen=True)
 class Limits:
     max_depth: int = 12
@@ -124,6 +193,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             QueryDepthLimiter(max_depth=limits.max_depth),
             MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         ),
+        PageSizeLimit,
         ErrorPolicy,
         RequestTransaction,
     ]

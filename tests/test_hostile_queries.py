@@ -1,0 +1,62 @@
+"""Hostile queries are refused before any SQL runs, even with a valid token (bench/fuzz measures
+their time over HTTP; this proves the "no database" part in the suite)."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.state import AppState
+from tests.support import Api, World
+from tests.test_query_count import counting
+
+DEEP = "{ me { household { grid { " + "parent { " * 20 + "id" + " }" * 20 + " } } } }"
+ALIASES = "{ " + " ".join(f"a{n}: __typename" for n in range(1000)) + " }"
+MANY_TOKENS = "{ " + " ".join(f"a{n}: me {{ id }}" for n in range(1000)) + " }"
+SIGN_IN = 'signIn(input: {phone: "13800000000", password: "x"}) { token }'
+ALIASED_SIGN_INS = "mutation { " + " ".join(f"s{n}: {SIGN_IN}" for n in range(100)) + " }"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (DEEP, None),
+        (ALIASES, None),
+        (MANY_TOKENS, None),
+        (ALIASED_SIGN_INS, None),
+        ("{ households(first: 1000000) { nodes { id } } }", None),
+        ("{ households(first: -1) { nodes { id } } }", None),
+        ("query($n: Int!) { households(first: $n) { nodes { id } } }", {"n": 10_000}),
+        ("query($n: Int = 500) { orders(first: $n) { nodes { id } } }", None),
+        (
+            "{ me { household { members { roles { unit { children(first: 101) { nodes { id } } } } } } } }",
+            None,
+        ),
+    ],
+)
+async def test_refused_without_touching_the_database(
+    api: Api, world: World, state: AppState, query: str, variables: dict[str, int] | None
+) -> None:
+    token = await api.sign_in(world.phones["admin"])
+    with counting(state) as statements:
+        reply = await api(query, variables, token=token)
+    assert reply.status < 500
+    assert reply.errors, reply.body
+    assert not reply.body.get("data"), reply.body
+    assert statements == []
+
+
+async def test_page_size_refusal_is_the_resolvers_own(api: Api, world: World) -> None:
+    token = await api.sign_in(world.phones["admin"])
+    reply = await api("{ households(first: 101) { nodes { id } } }", token=token, language="en")
+    assert reply.error_codes == ["FIRST_OUT_OF_RANGE"]
+    assert reply.errors[0]["extensions"]["field"] == "first"
+    fine = await api("query($n: Int = 100) { households(first: $n) { nodes { id } } }", token=token)
+    assert not fine.errors, fine.body
+
+
+async def test_batched_sign_ins_are_refused(api: Api, state: AppState) -> None:
+    batch = [{"query": f"mutation {{ {SIGN_IN} }}"} for _ in range(100)]
+    with counting(state) as statements:
+        reply = await api.client.post("/graphql", json=batch)
+    assert 400 <= reply.status_code < 500
+    assert statements == []
