@@ -116,22 +116,47 @@ class Context:
 
 
 _relays: set[asyncio.Task[None]] = set()
+_again: dict[int, bool] = {}  # per session factory: a relay is running; run once more after it
 
 
 def relay_soon(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> None:
     """Publish what the commit put in the outbox, without making the response wait. The worker
-    publishes anything this misses (a crash, a Redis hiccup)."""
+    publishes anything this misses (a crash, a Redis hiccup).
+
+    One relay at a time per process: a commit while one runs asks it for one more round instead
+    of starting another, so a burst of mutations costs a few relay transactions, not one each
+    (each is a transaction with its own commit)."""
+    key = id(sessions)
+    if key in _again:
+        _again[key] = True
+        return
 
     async def run() -> None:
         try:
-            async with sessions() as session, session.begin():
-                await outbox.relay(session, redis)
-        except Exception:
-            log.warning("outbox relay after commit failed; the worker will retry", exc_info=True)
+            while True:
+                _again[key] = False
+                try:
+                    while await _relay_once(sessions, redis) >= outbox.BATCH:
+                        pass
+                except Exception:
+                    log.warning(
+                        "outbox relay after commit failed; the worker will retry", exc_info=True
+                    )
+                    return
+                if not _again[key]:
+                    return
+        finally:
+            _again.pop(key, None)
 
+    _again[key] = False
     task = asyncio.create_task(run())
     _relays.add(task)
     task.add_done_callback(_relays.discard)
+
+
+async def _relay_once(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> int:
+    async with sessions() as session, session.begin():
+        return await outbox.relay(session, redis)
 
 
 async def drain_relays() -> None:

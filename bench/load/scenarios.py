@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bench.load.driver import Request
-from bench.load.world import Actor, World
+from bench.load.world import Actor, Storm, World
 
 REDEEM = """mutation($input: RedemptionCheckoutInput!) {
   redemptionCheckout(input: $input) {
@@ -140,5 +140,5 @@ def ranking(world: World, rng: random.Random) -> Callable[[], Request]:
     return make
 
 
-def storm(world: World) -> list[Request]:
-    return [(CLAIM, {"orderId": world.storm_order}, a.token) for a in world.storm_claimants]
+def storm(storm: Storm) -> list[Request]:
+    return [(CLAIM, {"orderId": storm.order}, a.token) for a in storm.claimants]

@@ -34,6 +34,15 @@ class Actor:
 
 
 @dataclass
+class Storm:
+    """A published order with 20 places and its claimants, all residents of community 0."""
+
+    order_id: uuid.UUID
+    order: str
+    claimants: list[Actor]
+
+
+@dataclass
 class World:
     database_url: str
     redis_url: str
@@ -41,9 +50,7 @@ class World:
     residents: list[Actor] = field(default_factory=list)
     admins: list[Actor] = field(default_factory=list)
     workers: list[Actor] = field(default_factory=list)
-    storm_order: str = ""
-    storm_order_id: uuid.UUID | None = None
-    storm_claimants: list[Actor] = field(default_factory=list)
+    storms: list[Storm] = field(default_factory=list)
 
     def goods(self, community: int, n: int) -> str:
         return to_global_id("Goods", city.goods_id(community, n))
@@ -120,7 +127,12 @@ def community_of_resident(size: city.CitySize, resident: int) -> int:
 
 
 async def build(
-    database_url: str, redis_url: str, size: city.CitySize, *, actors: int, claimants: int
+    database_url: str,
+    redis_url: str,
+    size: city.CitySize,
+    *,
+    actors: int,
+    claimants: int,
 ) -> World:
     """Tokens for ``actors`` random residents, every community admin and grid worker (up to
     ``actors``), and a fresh claim-storm order with ``claimants`` new residents."""
@@ -141,13 +153,14 @@ async def build(
             worker = Actor(city.staff_id(4, grid), grid // city.GRIDS_PER_COMMUNITY)
             worker.token = await sessions.create(redis, worker.person_id, ttl=ttl)
             world.workers.append(worker)
-        await _storm(world, redis, claimants, ttl)
+        for people in (claimants, claimants, 1):  # all at once, paced, one to count statements
+            world.storms.append(await _storm(world, redis, people, ttl))
     finally:
         await redis.aclose()
     return world
 
 
-async def _storm(world: World, redis: Redis, claimants: int, ttl: int) -> None:
+async def _storm(world: World, redis: Redis, claimants: int, ttl: int) -> Storm:
     """A published order of community 0 with 20 places, and ``claimants`` residents of it."""
     run = uuid.uuid4()
     order_id = uuid.uuid4()
@@ -188,23 +201,23 @@ async def _storm(world: World, redis: Redis, claimants: int, ttl: int) -> None:
             )
     finally:
         await connection.close()
-    world.storm_order_id = order_id
-    world.storm_order = to_global_id("VolunteerOrder", order_id)
+    storm = Storm(order_id, to_global_id("VolunteerOrder", order_id), [])
     for pid in people:
         actor = Actor(pid, 0)
         actor.token = await sessions.create(redis, pid, ttl=ttl)
-        world.storm_claimants.append(actor)
+        storm.claimants.append(actor)
+    return storm
 
 
-async def storm_outcome(world: World) -> dict[str, int]:
+async def storm_outcome(world: World, storm: Storm) -> dict[str, int]:
     connection = await asyncpg.connect(world.database_url)
     try:
         rows = await connection.fetch(
             "SELECT state::text, count(*) FROM order_claim WHERE order_id = $1 GROUP BY state",
-            world.storm_order_id,
+            storm.order_id,
         )
         taken = await connection.fetchval(
-            "SELECT places_taken FROM volunteer_order WHERE id = $1", world.storm_order_id
+            "SELECT places_taken FROM volunteer_order WHERE id = $1", storm.order_id
         )
     finally:
         await connection.close()

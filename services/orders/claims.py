@@ -7,7 +7,7 @@ Either way the order row is locked before the claim row is written, and a withdr
 same lock before it hands its place to the first waitlisted claim (by ``seq``): so a withdrawal
 always sees every waitlisted claim, no place is left free while someone waits, and a newcomer
 never jumps the queue. One live claim per person per order is a unique index (a repeat raises
-ALREADY_CLAIMED, and the mutation's savepoint takes the place back).
+ALREADY_CLAIMED, and the mutation's rollback takes the place back).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import exists, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock, validation
@@ -40,6 +40,7 @@ from services.pagination import Page, keyset_page
 from services.people.models import Person
 
 LIVE = (ClaimState.CLAIMED, ClaimState.WAITLISTED)
+LIVE_PREDICATE = text("state IN ('claimed', 'waitlisted')")  # the partial unique index's
 
 
 def _changed(session: AsyncSession, claim: Claim) -> None:
@@ -83,20 +84,25 @@ async def claim_order(session: AsyncSession, actor: Actor, *, order_id: uuid.UUI
         )
         if state is not OrderState.PUBLISHED:
             raise DomainError(ErrorCode.ORDER_NOT_OPEN)
-    claim = Claim(
-        community_id=order.community_id,
-        order_id=order.id,
-        person_id=actor.person_id,
-        household_id=actor.household_id,
-        state=ClaimState.CLAIMED if taken is not None else ClaimState.WAITLISTED,
-        as_party_member=person.is_party_member,
+    # ON CONFLICT, not a savepoint: two round trips fewer while the order row is locked
+    inserted = (
+        insert(Claim)
+        .values(
+            community_id=order.community_id,
+            order_id=order.id,
+            person_id=actor.person_id,
+            household_id=actor.household_id,
+            state=ClaimState.CLAIMED if taken is not None else ClaimState.WAITLISTED,
+            as_party_member=person.is_party_member,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[Claim.order_id, Claim.person_id], index_where=LIVE_PREDICATE
+        )
+        .returning(Claim)
     )
-    try:
-        async with session.begin_nested():
-            session.add(claim)
-            await session.flush()
-    except IntegrityError as error:
-        raise DomainError(ErrorCode.ALREADY_CLAIMED) from error
+    claim: Claim | None = await session.scalar(select(Claim).from_statement(inserted))
+    if claim is None:
+        raise DomainError(ErrorCode.ALREADY_CLAIMED)
     _changed(session, claim)
     return claim
 
