@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,70 @@ class Mutation(
     pass
 
 
+# GraphQL's lexical tokens (and comments, which graphql-core's token limit does not count)
+TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n\r]*|[_A-Za-z][_0-9A-Za-z]*'
+    r"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\.\.|[!$&()\[\]{}:=@|]"
+)
+CHEAP_BELOW = 2000  # characters: a shorter document parses and validates in about a millisecond
+
+
+class ShapeGuard(SchemaExtension):
+    """Refuse a big document before graphql-core parses it: too many tokens, aliases or levels.
+
+    graphql-core's parser, in Python, takes 10-20 ms for a few thousand tokens, so a 1,000-alias
+    query refused by the limits after parsing still costs that much. One regular expression (in C)
+    counts the tokens, and a walk over them counts aliases (a name and a colon directly in a
+    selection set) and how deep selection sets nest (introspection included, which the depth
+    limiter leaves out); the limits' own messages. Short documents skip this, introspection aside:
+    nothing in them can be expensive.
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        super().__init__()
+        self.limits = limits
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query
+        if query is not None and context.graphql_document is None and self._worth_it(query):
+            self._check([lexeme for lexeme in TOKEN.findall(query) if lexeme[0] != "#"])
+        yield
+
+    def _worth_it(self, query: str) -> bool:
+        """Long documents, and introspection (the depth limiter does not count it)."""
+        return len(query) >= CHEAP_BELOW or (
+            ("__schema" in query or "__type" in query)
+            and query.count("{") > self.limits.max_depth + 2
+        )
+
+    def _check(self, tokens: list[str]) -> None:
+        limits = self.limits
+        if len(tokens) > limits.max_tokens:
+            raise GraphQLError(
+                f"Syntax Error: Document contains more than {limits.max_tokens} tokens. "
+                "Parsing aborted."
+            )
+        stack: list[str] = []
+        aliases = deepest = 0
+        for lexeme in tokens:
+            if lexeme == "{":
+                inside_values = bool(stack) and stack[-1] != "selection"
+                stack.append("value" if inside_values else "selection")
+                deepest = max(deepest, stack.count("selection"))
+            elif lexeme in ("(", "["):
+                stack.append("value")
+            elif lexeme in ("}", ")", "]"):
+                if stack:
+                    stack.pop()
+            elif lexeme == ":" and stack and stack[-1] == "selection":
+                aliases += 1
+        if aliases > limits.max_aliases:
+            raise GraphQLError(f"{aliases} aliases found. Allowed: {limits.max_aliases}")
+        if deepest > limits.max_depth + 2:  # + the operation's own braces, and a margin
+            raise GraphQLError(f"Document nests deeper than {limits.max_depth} levels.")
+
+
 class PageSizeLimit(SchemaExtension):
     """Refuse ``first`` outside 0..MAX_FIRST before anything executes.
 
@@ -186,6 +251,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     limits = limits or Limits()
     # Factories: Strawberry builds fresh extensions per request (the caches are module-level).
     extensions: list[Any] = [
+        lambda: ShapeGuard(limits),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
