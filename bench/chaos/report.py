@@ -96,5 +96,10 @@ def markdown(result: dict[str, Any], notes: str | None) -> str:
 
 def write(prefix: Path, result: dict[str, Any], notes: str | None) -> None:
     """``<prefix>.json`` and ``<prefix>.md``."""
+    write_files(prefix, result, markdown(result, notes))
+
+
+def write_files(prefix: Path, result: dict[str, Any], text: str) -> None:
+    prefix.parent.mkdir(parents=True, exist_ok=True)
     Path(f"{prefix}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    Path(f"{prefix}.md").write_text(markdown(result, notes))
+    Path(f"{prefix}.md").write_text(text)

@@ -1,0 +1,66 @@
+"""The fuzz report: markdown and a summary line."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def line(summary: dict[str, Any]) -> str:
+    h = summary["hostile"]
+    worst = max(q["max_ms"] for q in h["queries"])
+    return (
+        f"fuzz: {summary['operations']} operations over {summary['fields_fuzzed']} fields, "
+        f"{summary['server_errors_5xx']} server errors, {summary['internal_errors']} internal, "
+        f"{summary['leaks']} leaks; hostile: {len(h['queries'])} queries, all refused: "
+        f"{h['all_refused']}, median under {h['limit_ms']} ms: {h['all_under_limit']} "
+        f"(worst single {worst} ms), SQL statements: "
+        f"{h['statements_logged_during_hostile_queries']}; passed: {summary['passed']}"
+    )
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    m = summary["machine"]
+    h = summary["hostile"]
+    lines = [
+        "# Fuzz run (schemathesis, GraphQL)",
+        "",
+        f"Command: `{summary['command']}`",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}, "
+        f"Python {m['python']}. Two API processes on the harness's own PostgreSQL and Redis.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| generated operations sent | {summary['operations']} (target {summary['target']}) |",
+        f"| query and mutation fields fuzzed | {summary['fields_fuzzed']} |",
+        f"| by role | {summary['by_role']} |",
+        f"| by generation mode | {summary['by_mode']} |",
+        f"| HTTP statuses | {summary['statuses']} |",
+        f"| answers with (typed or GraphQL) errors | {summary['answers_with_errors']} |",
+        f"| **server errors (5xx)** | **{summary['server_errors_5xx']}** |",
+        f"| **masked internal errors** | **{summary['internal_errors']}** |",
+        f"| **bodies with a stack trace, SQL or driver text** | **{summary['leaks']}** |",
+        f"| time, rate | {summary['seconds']} s, {summary['operations_per_second']} ops/s |",
+        f"| real IDs in the `ID` pool | {summary['real_ids_in_pool']} |",
+        f"| passed | {summary['passed']} |",
+        "",
+        f"## Hostile queries ({h['repeats']} variants each, as a signed-in resident)",
+        "",
+        f"Refused when the median of its variants is under {h['limit_ms']} ms (client-side, "
+        "HTTP over loopback included). SQL statements PostgreSQL logged while they ran: "
+        f"**{h['statements_logged_during_hostile_queries']}**.",
+        "",
+        "| query | statuses | refused | median ms | p95 ms | max ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for q in [h["baseline"], *h["queries"]]:
+        lines.append(
+            f"| {q['name']} | {q['statuses']} | {q['refused']} | {q['median_ms']} | "
+            f"{q['p95_ms']} | {q['max_ms']} |"
+        )
+    if summary["failures"]:
+        lines += ["", "## Failures (first 50)", "", "```json"]
+        lines.append(json.dumps(summary["failures"], ensure_ascii=False, indent=1)[:20000])
+        lines.append("```")
+    return "\n".join(lines) + "\n"
