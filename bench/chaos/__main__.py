@@ -227,10 +227,11 @@ async def main_async(args: argparse.Namespace) -> int:
             "redemptions_by_state": dict(line.split("|") for line in states),
             "violations": {name: found for name, found in violations.items()},
             "violation_count": sum(len(v) for v in violations.values()),
-            "history": f"{out.name}-history.jsonl",
+            "history": f"{out.name}-history.jsonl.gz",
             "python": platform.python_version(),
         }
         report.write(out, result, args.notes)
+        await asyncio.to_thread(report.compress, Path(f"{out}-history.jsonl"))
         print(report.summary(result), flush=True)
         return 0 if result["violation_count"] == 0 else 1
     finally:
@@ -254,7 +255,14 @@ def main() -> None:
     )
     parser.add_argument("--notes", default=None, help="markdown file appended to the report")
     parser.add_argument("--keep", action="store_true", help="keep the servers' folder")
-    sys.exit(asyncio.run(main_async(parser.parse_args())))
+    parser.add_argument(
+        "--smoke", action="store_true", help="CI: 60 s, 12 residents, report chaos-smoke"
+    )
+    args = parser.parse_args()
+    if args.smoke:
+        args.duration, args.residents = 60, 12
+        args.report = str(ROOT / "bench" / "reports" / "chaos-smoke")
+    sys.exit(asyncio.run(main_async(args)))
 
 
 if __name__ == "__main__":

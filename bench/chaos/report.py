@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import platform
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +105,10 @@ def write_files(prefix: Path, result: dict[str, Any], text: str) -> None:
     prefix.parent.mkdir(parents=True, exist_ok=True)
     Path(f"{prefix}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     Path(f"{prefix}.md").write_text(text)
+
+
+def compress(path: Path) -> None:
+    """``history.jsonl`` -> ``history.jsonl.gz`` (a few MB of JSON lines compress tenfold)."""
+    with path.open("rb") as plain, gzip.open(f"{path}.gz", "wb") as packed:
+        shutil.copyfileobj(plain, packed)
+    path.unlink()

@@ -128,7 +128,15 @@ def main() -> None:
         "--report", default=str(ROOT / "bench" / "reports" / "fuzz"), help="report path prefix"
     )
     parser.add_argument("--keep", action="store_true", help="keep the servers' folder")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="CI: 300 operations, report fuzz-smoke, hostile timings relative to { __typename }",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.operations = 300
+        args.report = str(ROOT / "bench" / "reports" / "fuzz-smoke")
     sys.exit(run(args))
 
 
@@ -161,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
         print("fuzz: hostile queries", flush=True)
         resident = tokens["resident"]
         assert resident is not None
-        hostile_result = hostile.run(postgres, apis[0].url + "/graphql", resident)
+        hostile_result = hostile.run(
+            postgres, apis[0].url + "/graphql", resident, relative=args.smoke
+        )
         summary = _summary(args, results, fuzz_seconds, hostile_result, len(setup.ids))
         chaos_report.write_files(Path(args.report), summary, report.markdown(summary))
         print(report.line(summary), flush=True)
