@@ -9,6 +9,7 @@ export function noticeText(t: T, notice: Notice): string {
     params.state = t(`enum.ClaimState.${notice.params.state}`)
     params.attendance = t(`enum.Attendance.${notice.params.attendance}`)
   }
+  if (notice.key === 'notice.demandChanged') params.status = t(`enum.DemandStatus.${notice.params.status}`)
   if (notice.key === 'notice.redemptionChanged') params.state = t(`enum.RedemptionState.${notice.params.state}`)
   return t(notice.key, params)
 }

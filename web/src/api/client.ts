@@ -65,3 +65,20 @@ export async function photoUrl(url: string): Promise<string | null> {
   if (!response.ok) return null
   return URL.createObjectURL(await response.blob())
 }
+
+/** Download a file that needs the Bearer token (CSV, PDF): fetched, then saved by the browser. */
+export async function download(url: string, filename: string): Promise<string | null> {
+  const response = await fetch(url, { headers: headers() })
+  if (!response.ok) {
+    const body = (await response.json().catch(() => null)) as { errors?: UserError[] } | null
+    return body?.errors?.[0]?.message ?? String(response.status)
+  }
+  const link = document.createElement('a')
+  link.href = URL.createObjectURL(await response.blob())
+  link.download = filename
+  document.body.appendChild(link)
+  link.click()
+  link.remove()
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000)
+  return null
+}

@@ -3,6 +3,7 @@ import { createClient, type Client } from 'graphql-ws'
 import { reactive } from 'vue'
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core'
 import {
+  OnDemandChangedDocument,
   OnGrantPostedDocument,
   OnMyClaimChangedDocument,
   OnMyRedemptionChangedDocument,
@@ -94,6 +95,9 @@ export function startLive(): void {
   )
   subscribe(OnMyClaimChangedDocument, (d) =>
     push('notice.claimChanged', { title: d.myClaimChanged.order?.title ?? '', state: d.myClaimChanged.state, attendance: d.myClaimChanged.attendance }, '/claims'),
+  )
+  subscribe(OnDemandChangedDocument, (d) =>
+    push('notice.demandChanged', { description: d.demandChanged.description.slice(0, 30), status: d.demandChanged.status }, `/demands/${encodeURIComponent(d.demandChanged.id)}`),
   )
   subscribe(OnGrantPostedDocument, (d) =>
     push('notice.grantPosted', { title: d.grantPosted.orderTitle, points: d.grantPosted.points }, '/'),

@@ -20,6 +20,10 @@ export const i18n = createI18n({
   messages: { 'zh-CN': zh, en },
   missingWarn: true,
   fallbackWarn: true,
+  // Also in production builds: a missing translation is a console error (the browser tests fail on it).
+  missing: (locale, key) => {
+    console.error(`[i18n] missing "${key}" in ${locale}`)
+  },
 })
 
 export function currentLocale(): AppLocale {
