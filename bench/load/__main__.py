@@ -134,9 +134,9 @@ async def _main(run: Run) -> None:
             await _reads(run, client, the_world, meetings, rng, api.pid, rss)
             await _redeem(run, client, the_world, rng, api.pid, rss, database_url, templates)
             if not run.args.no_peer and not run.args.smoke:
-                await _peer(run, client, the_world, rng, database_url)
-            await _storm(run, client, the_world, claimants)
-            await _key_queries(run, client, the_world, rng)
+                await _peer(run, client, the_world, rng, database_url, api.pid)
+            await _storm(run, client, the_world, claimants, api.pid)
+            await _key_queries(run, client, the_world, rng, api.pid)
             await _soak(run, client, the_world, meetings, rng, api.pid, rss)
     finally:
         api.stop()
@@ -407,7 +407,7 @@ def _finish_profile(run: Run, process: subprocess.Popen[bytes]) -> list[str]:
 
 
 async def _peer(
-    run: Run, client: Client, w: world.World, rng: random.Random, database_url: str
+    run: Run, client: Client, w: world.World, rng: random.Random, database_url: str, pid: int
 ) -> None:
     peer = server.start_peer(database_url, run.logs / "postgraphile.log")
     try:
@@ -426,24 +426,28 @@ async def _peer(
         async with Client(peer.url, run.concurrency * 2) as peer_client:
             for _ in range(20):
                 await peer_client.call(theirs())
-            their = run.scenario(
-                await driver.closed_loop(
+            result, _ = await driver.during(
+                driver.closed_loop(
                     peer_client,
                     "PostGraphile catalog",
                     theirs,
                     concurrency=run.concurrency,
                     seconds=run.seconds,
-                )
+                ),
+                peer.pid,
             )
-        ours = run.scenario(
-            await driver.closed_loop(
+            their = run.scenario(result)
+        result, _ = await driver.during(
+            driver.closed_loop(
                 client,
                 "catalog (vs peer)",
                 scenarios.catalog(w, rng),
                 concurrency=run.concurrency,
                 seconds=run.seconds,
-            )
+            ),
+            pid,
         )
+        ours = run.scenario(result)
         ratio = ours["throughput_rps"] / their["throughput_rps"] if their["throughput_rps"] else 0
         run.data["peer"] = {
             "postgraphile": their,
@@ -457,22 +461,23 @@ async def _peer(
         peer.stop()
 
 
-async def _storm(run: Run, client: Client, w: world.World, claimants: int) -> None:
+async def _storm(run: Run, client: Client, w: world.World, claimants: int, pid: int) -> None:
     """The same storm twice: all 500 at once, then 500 arriving over 5 s (100/s)."""
     burst, paced, _ = w.storms
     run.data["storm"] = {}
     for label, storm in (("all at once", burst), ("over 5 s", paced)):
         requests = scenarios.storm(storm)
         if storm is burst:
-            result = await driver.burst(client, f"claim storm ({label})", requests)
+            work = driver.burst(client, f"claim storm ({label})", requests)
         else:
-            result = await driver.constant_rate(
+            work = driver.constant_rate(
                 client,
                 f"claim storm ({label})",
                 iter(requests).__next__,
                 rate=claimants / 5,
                 seconds=5,
             )
+        result, _ = await driver.during(work, pid)
         summary = run.scenario(result)
         outcome = await world.storm_outcome(w, storm)
         run.data["storm"][label] = {
@@ -496,7 +501,9 @@ async def _storm(run: Run, client: Client, w: world.World, claimants: int) -> No
         )
 
 
-async def _key_queries(run: Run, client: Client, w: world.World, rng: random.Random) -> None:
+async def _key_queries(
+    run: Run, client: Client, w: world.World, rng: random.Random, pid: int
+) -> None:
     count = 20 if run.args.smoke else 200
     for label, make in (
         ("orders I can claim", scenarios.claimable(w, rng)),
@@ -506,8 +513,10 @@ async def _key_queries(run: Run, client: Client, w: world.World, rng: random.Ran
         ("monthly statistics", scenarios.statistics(w, rng)),
         ("ranking", scenarios.ranking(w, rng)),
     ):
-        result = await driver.burst(client, f"key: {label}", [make() for _ in range(count)],
-                                    concurrency=1)  # fmt: skip
+        requests = [make() for _ in range(count)]
+        result, _ = await driver.during(
+            driver.burst(client, f"key: {label}", requests, concurrency=1), pid
+        )
         summary = run.scenario(result)
         run.target(f"{label}: p95 < 50 ms (one at a time)", f"{summary['p95_ms']} ms",
                    summary["p95_ms"] < 50)  # fmt: skip

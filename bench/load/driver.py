@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,7 @@ class Result:
     errors: int = 0
     first_error: str | None = None
     client_cpu_seconds: float = 0.0
+    server_cpu_seconds: float | None = None  # the API process's CPU time during the run
 
     @property
     def requests(self) -> int:
@@ -67,6 +69,9 @@ class Result:
             "client_cpu_share": round(self.client_cpu_seconds / self.seconds, 3)
             if self.seconds
             else 0,
+            "server_cpu_ms_per_request": round(self.server_cpu_seconds * 1000 / self.requests, 2)
+            if self.server_cpu_seconds is not None and self.requests
+            else None,
         }
 
 
@@ -208,6 +213,14 @@ async def burst(
     return result
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): what a request costs the
+    server whatever else the machine is doing."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     """Resident set size of a process, in MB (Linux /proc)."""
     with open(f"/proc/{pid}/status") as status:
@@ -234,9 +247,11 @@ async def during(
     samples: list[float] = []
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_rss(pid, every, samples, stop))
+    cpu = cpu_seconds(pid)
     try:
         result = await work
     finally:
         stop.set()
         await sampler
+    result.server_cpu_seconds = cpu_seconds(pid) - cpu
     return result, samples

@@ -57,7 +57,7 @@ def _row(result: dict[str, Any]) -> str:
         f"| {result['name']} | {result['mode']} | {result['concurrency']} | "
         f"{result['throughput_rps']} | {result['p50_ms']} | {result['p95_ms']} | "
         f"{result['p99_ms']} | {result['errors']}/{result['requests']} | "
-        f"{result['client_cpu_share']} |"
+        f"{result['client_cpu_share']} | {result.get('server_cpu_ms_per_request') or ''} |"
     )
 
 
@@ -89,11 +89,14 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         "## Scenarios (HTTP GraphQL against `gridpoints serve`)",
         "",
-        "| scenario | mode | conc. | req/s | p50 ms | p95 ms | p99 ms | errors | client CPU |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| scenario | mode | conc. | req/s | p50 ms | p95 ms | p99 ms | errors | client CPU "
+        "| API CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *(_row(r) for r in data["scenarios"]),
         "",
-        "`client CPU` is the load generator's own CPU time per second of wall time.",
+        "`client CPU` is the load generator's own CPU time per second of wall time. "
+        "`API CPU ms/req` is the API process's CPU time (user + system) per request during the "
+        "scenario: what a request costs the server, whatever else shares the cores.",
         "",
         "## Physical limit (pgbench, same SQL transaction, same concurrency, same run)",
         "",

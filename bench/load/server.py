@@ -46,6 +46,14 @@ class Process:
         return self.popen.pid
 
     def wait_ready(self, path: str, timeout: float = 120) -> None:
+        """Until ``path`` answers; a process that never does is stopped, then reported."""
+        try:
+            self._wait(path, timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self, path: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
