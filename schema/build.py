@@ -172,29 +172,50 @@ class ShapeGuard(SchemaExtension):
             raise GraphQLError(f"Document nests deeper than {limits.max_depth} levels.")
 
 
-class PageSizeLimit(SchemaExtension):
-    """Refuse ``first`` outside 0..MAX_FIRST before anything executes.
+class InputGuard(SchemaExtension):
+    """Refuse, before anything executes, input no resolver should see.
 
-    The resolvers check it too, but only after the actor is loaded: a hostile ``first:
-    1000000`` would cost a database round trip (or several) before its refusal. Here it is
-    refused from the document and the variables alone, with the resolvers' own code
-    (``FIRST_OUT_OF_RANGE``) and message.
+    * ``first`` outside 0..MAX_FIRST. The resolvers check it too, but only after the actor is
+      loaded: a hostile ``first: 1000000`` would cost database round trips before its refusal.
+      Refused here with the resolvers' own code (``FIRST_OUT_OF_RANGE``) and message.
+    * A NUL character in any string (literal or variable): PostgreSQL's text cannot hold one, so
+      it would fail in the driver as an internal error (found by bench/fuzz in an idempotency
+      key). ``INVALID_VALUE``.
+
+    Both from the document and the variables alone, and only when the raw text could hold them.
     """
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        document = context.graphql_document
+        document, query = context.graphql_document, context.query or ""
+        variables = context.variables or {}
         if document is not None and context.result is None:
-            for value in _first_arguments(document, context.variables or {}):
-                if not 0 <= value <= MAX_FIRST:
-                    language = getattr(context.context, "language", Language.ZH_CN)
-                    error = GraphQLError(
-                        message(ErrorCode.FIRST_OUT_OF_RANGE, language, {"max": MAX_FIRST}),
-                        extensions={"code": ErrorCode.FIRST_OUT_OF_RANGE.name, "field": "first"},
-                    )
-                    context.result = GraphQLExecutionResult(data=None, errors=[error])
-                    break
+            refusal: tuple[ErrorCode, str, dict[str, Any]] | None = None
+            if "\\u0000" in query or "\x00" in query or _has_nul(variables):
+                refusal = (ErrorCode.INVALID_VALUE, "input", {})
+            elif "first" in query and any(
+                not 0 <= value <= MAX_FIRST for value in _first_arguments(document, variables)
+            ):
+                refusal = (ErrorCode.FIRST_OUT_OF_RANGE, "first", {"max": MAX_FIRST})
+            if refusal is not None:
+                code, field, params = refusal
+                language = getattr(context.context, "language", Language.ZH_CN)
+                error = GraphQLError(
+                    message(code, language, params),
+                    extensions={"code": code.name, "field": field},
+                )
+                context.result = GraphQLExecutionResult(data=None, errors=[error])
         yield
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _first_arguments(document: DocumentNode, variables: dict[str, Any]) -> Iterator[int]:
@@ -259,7 +280,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             QueryDepthLimiter(max_depth=limits.max_depth),
             MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         ),
-        PageSizeLimit,
+        InputGuard,
         ErrorPolicy,
         RequestTransaction,
     ]

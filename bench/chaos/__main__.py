@@ -225,6 +225,12 @@ async def main_async(args: argparse.Namespace) -> int:
                 "heard_by_live_subscriber": heard,
             },
             "redemptions_by_state": dict(line.split("|") for line in states),
+            "grants_held_during_run": int(
+                postgres.sql(
+                    "SELECT COUNT(*) FROM point_grant WHERE created_at >= "  # noqa: S608
+                    f"to_timestamp({started})"
+                )
+            ),
             "violations": {name: found for name, found in violations.items()},
             "violation_count": sum(len(v) for v in violations.values()),
             "history": f"{out.name}-history.jsonl.gz",

@@ -194,6 +194,15 @@ async def acknowledged(session: AsyncSession, world: World, history: list[Record
         )
         if found is None or found.state != "closed":
             problems.append(f"acknowledged meeting close #{r.seq}: {found}")
+        ungranted = await one(
+            "SELECT COUNT(*) AS n FROM agenda_item i WHERE i.meeting_id = :id "
+            "AND i.outcome::text = 'passed' AND NOT EXISTS (SELECT 1 FROM point_grant g "
+            "JOIN ledger_transfer t ON t.id = g.hold_id WHERE g.claim_id = i.claim_id "
+            "AND g.meeting_id = i.meeting_id)",
+            id=local_id(r.payload["meeting"]["id"]),
+        )
+        if ungranted is not None and ungranted.n:
+            problems.append(f"meeting close #{r.seq}: {ungranted.n} passed items without a grant")
     return problems
 
 

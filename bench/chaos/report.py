@@ -67,6 +67,7 @@ def markdown(result: dict[str, Any], notes: str | None) -> str:
         f"{result['events']['heard_by_live_subscriber']} |",
         f"| ... unpublished after the drain | {result['events']['unpublished_after_drain']} |",
         f"| redemptions at the end, by state | {result['redemptions_by_state']} |",
+        f"| grants held by the run's joint meetings | {result['grants_held_during_run']} |",
         f"| **violations** | **{result['violation_count']}** |",
         "",
         "## Operations",

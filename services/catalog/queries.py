@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
 from services.authz import Actor, Permission, allows
+from services.catalog import windows
 from services.catalog.models import Goods, Service, ServiceSession, Venue, VenueOpening
 from services.errors import DomainError, ErrorCode
 from services.ledger import queries as ledger_queries
@@ -180,6 +181,8 @@ async def free_slots(
     venue = await session.get(Venue, venue_id)
     if venue is None or not venue.active:
         raise DomainError(ErrorCode.NOT_FOUND, field="venueId")
+    windows.check_day(first_day, field="firstDay")
+    windows.check_day(last_day, field="lastDay")
     if last_day < first_day or (last_day - first_day).days >= MAX_DAYS:
         raise DomainError(ErrorCode.INVALID_VALUE, field="lastDay", max=MAX_DAYS)
     now = clock.now()

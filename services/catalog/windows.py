@@ -11,9 +11,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.models import ExchangeSettings, ExchangeWindow, WindowKind
+from services.errors import DomainError, ErrorCode
 
 DEFAULT_PICKUP_DAYS = 3
 DEFAULT_GRACE_MINUTES = 30
+# days a query may name: a local midnight of year 1 is before UTC's (the driver cannot encode
+# it) and the day after 9999-12-31 does not exist; nothing in the exchange is near either end
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9000, 12, 31)
+
+
+def check_day(day: date, *, field: str) -> date:
+    """A local day a query may name, or ``INVALID_VALUE`` (found by bench/fuzz: ``0001-01-01``
+    was an internal error)."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise DomainError(ErrorCode.INVALID_VALUE, field=field)
+    return day
 
 
 @dataclass(frozen=True, slots=True)

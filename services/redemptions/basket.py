@@ -172,6 +172,9 @@ async def _checkout(session: AsyncSession, actor: Actor, basket: Basket) -> Rede
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"redeem:{actor.person_id}", 0)))
     )
+    if basket.venue is not None:  # the calendar's ends overflow Python's and the driver's dates
+        windows.check_day(basket.venue.starts_at.date(), field="startsAt")
+        windows.check_day(basket.venue.ends_at.date(), field="endsAt")
     await _release_overdue(session, basket, goods_wanted, places_wanted)
     redemption_id = uuid.uuid4()
     kind = basket.point_kind.value

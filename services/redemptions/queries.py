@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
 from services.authz import ALL_UNITS, Actor, Permission, allows, scope
+from services.catalog import windows
 from services.catalog.queries import live_booking
 from services.errors import DomainError, ErrorCode
 from services.orgs.models import OrgUnit
@@ -104,7 +105,9 @@ async def pickup_queue(
         Redemption.deadline > now,
     )
     if day is not None:
-        start = datetime.combine(day, datetime.min.time(), tzinfo=clock.LOCAL)
+        start = datetime.combine(
+            windows.check_day(day, field="day"), datetime.min.time(), tzinfo=clock.LOCAL
+        )
         stmt = stmt.where(
             Redemption.deadline >= start, Redemption.deadline < start + timedelta(days=1)
         )
@@ -125,6 +128,7 @@ async def venue_calendar(
     await require_staff(session, actor, community_id)
     if not 1 <= days <= 31:
         raise DomainError(ErrorCode.INVALID_VALUE, field="days")
+    windows.check_day(first_day, field="firstDay")
     start = datetime.combine(first_day, datetime.min.time(), tzinfo=clock.LOCAL)
     stmt = select(VenueBooking).where(
         VenueBooking.community_id == community_id,
@@ -168,7 +172,7 @@ async def month_statistics(
 ) -> MonthStatistics:
     """Points spent in a local month (fulfilled redemptions), per item and per grid."""
     await require_staff(session, actor, community_id)
-    first = month.replace(day=1)
+    first = windows.check_day(month, field="month").replace(day=1)
     after = (first + timedelta(days=32)).replace(day=1)
     start = datetime.combine(first, datetime.min.time(), tzinfo=clock.LOCAL)
     end = datetime.combine(after, datetime.min.time(), tzinfo=clock.LOCAL)
