@@ -1,6 +1,8 @@
-"""Hostile queries: each must be refused (no data, a 4xx or GraphQL errors) in under 5 ms (the
-median of its variants, measured by the client over loopback, HTTP included; a plain
-``{ __typename }`` is timed alongside for comparison), without a single SQL statement.
+"""Hostile queries: each must be refused (no data, a 4xx or GraphQL errors) in under 5 ms, without
+a single SQL statement. Under 5 ms means both: the median of its variants measured by the client
+over loopback, HTTP included (a plain ``{ __typename }`` is timed alongside for comparison; in
+CI's smoke run the median over that baseline's), and the 95th percentile of the schema's own
+time to refuse it, in process.
 
 "Without the database" is proved by PostgreSQL itself: the harness's own cluster logs every
 statement (``log_statement = 'all'``) while the hostile queries run, between two marker
@@ -12,6 +14,7 @@ never answer for it.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -107,6 +110,34 @@ def _refused(response: httpx.Response) -> bool:
     return bool(answer.get("errors")) and not answer.get("data")
 
 
+def in_process(variants: int = REPEATS) -> dict[str, dict[str, float]]:
+    """The schema's own time to refuse each query (``schema.execute``, no HTTP, no client): what
+    the server spends, whatever the machine's other load does to the HTTP timings."""
+    from schema.build import build_schema
+
+    schema = build_schema()
+    timings: dict[str, dict[str, float]] = {}
+
+    async def measure() -> None:
+        for name, (body, variables) in _hostile().items():
+            if isinstance(body, list):  # the batch is refused by the HTTP view, before the schema
+                continue
+            ms: list[float] = []
+            for n in range(variants):
+                began = time.perf_counter()
+                await schema.execute(f"{body}\n# in-process {n}", variable_values=variables)
+                ms.append((time.perf_counter() - began) * 1000)
+            ms.sort()
+            timings[name] = {
+                "median_ms": round(statistics.median(ms), 2),
+                "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 2),
+                "max_ms": round(ms[-1], 2),
+            }
+
+    asyncio.run(measure())
+    return timings
+
+
 def run(postgres: Postgres, url: str, token: str, *, relative: bool = False) -> dict[str, Any]:
     """Send every hostile query ``REPEATS`` times; their timings and the statements they ran.
 
@@ -143,11 +174,15 @@ def run(postgres: Postgres, url: str, token: str, *, relative: bool = False) -> 
     summaries = [h.summary() for h in results]
     baseline = [h.summary() for h in results if h.name == BASELINE]
     summaries = [s for s in summaries if s["name"] != BASELINE]
+    server = in_process()
     for summary in summaries:
         over = summary["median_ms"] - baseline[0]["median_ms"]
         summary["median_over_baseline_ms"] = round(over, 2)
-        if relative:
-            summary["under_limit"] = over < LIMIT_MS
+        summary["in_process"] = server.get(summary["name"])
+        inside = summary["in_process"] is None or summary["in_process"]["p95_ms"] < LIMIT_MS
+        summary["under_limit"] = inside and (
+            over < LIMIT_MS if relative else summary["median_ms"] < LIMIT_MS
+        )
     return {
         "timing": "median over the baseline's" if relative else "median",
         "baseline": baseline[0],
