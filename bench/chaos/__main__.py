@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import platform
 import random
@@ -78,6 +79,10 @@ class Nemesis:
             if kind == "kill":
                 api = self.apis[victim % len(self.apis)]
                 victim += 1
+                others = [a for a in self.apis if a is not api]
+                for other in others:  # never both down by our hand: the other one serves first
+                    await asyncio.to_thread(_ready_or_give_up, other)
+                began = time.monotonic()
                 await asyncio.to_thread(api.kill)
                 self._log("kill -9", api.name, began)
                 await asyncio.to_thread(api.start, False)  # comes back on its own
@@ -87,6 +92,11 @@ class Nemesis:
             else:
                 await asyncio.to_thread(self.redis.restart, 1.0)
                 self._log("restart", "redis", began)
+
+
+def _ready_or_give_up(api: Api) -> None:
+    with contextlib.suppress(RuntimeError):  # a slow start: the kill goes ahead all the same
+        api.wait_ready(30)
 
 
 async def _subscriber(redis_url: str, seen: set[int], stop: asyncio.Event) -> None:
