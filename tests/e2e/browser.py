@@ -57,7 +57,10 @@ class Screen:
         return SCREENSHOTS / f"{self.locale}-{width}"
 
     async def go(self, path: str) -> None:
+        """Open a screen and wait until it has loaded its data."""
         await self.page.goto(f"{self.base}/#{path}")
+        await expect(self.page.locator(f'main[data-route="{path}"]')).to_have_count(1)
+        await expect(self.page.locator(".van-loading")).to_have_count(0, timeout=15_000)
 
     async def shot(self, name: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

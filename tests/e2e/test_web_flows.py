@@ -41,7 +41,7 @@ STREET = "13800000001"
 DEPARTMENT = "13830000001"
 TITLE = f"楼道清理 E2E {os.getpid()}"
 POINTS = 12
-START_IN = timedelta(seconds=40)
+START_IN = timedelta(seconds=30)
 
 
 def png() -> bytes:
@@ -435,6 +435,22 @@ async def test_wish_wall_a_neighbour_supports_and_the_grid_worker_adopts_it(
     await worker.close()
 
 
+async def test_community_admin_downloads_the_monthly_assessment(
+    browser: Browser, served: Server
+) -> None:
+    screen = await screen_for(browser, served, ADMIN)
+    page = screen.page
+    await screen.go("/work/assessment")
+    await expect(page.locator("[data-test=assessment]")).to_contain_text("稻香社区第1网格")
+    async with page.expect_download() as download_info:
+        await page.locator("[data-test=csv]").click()
+    download = await download_info.value
+    assert download.suggested_filename.endswith(".csv")
+    path = await download.path()
+    assert "稻香社区第1网格" in path.read_text(encoding="utf-8-sig")
+    await screen.close()
+
+
 async def test_volunteer_issues_a_certificate(browser: Browser, served: Server) -> None:
     screen = await screen_for(browser, served, VETERAN)
     await screen.go("/profile")
@@ -497,6 +513,8 @@ async def test_main_screens_of_every_role(
             if path == "/exchange":
                 await expect(page.locator("[data-test=goods]").first).to_be_visible()
             name = f"{phone}{path.replace('/', '-')}".rstrip("-")
+            if "/work/meetings/" in path:
+                name = f"{phone}-work-meeting-minutes"
             await screen.shot(name)
         if locale == "en":
             # English all the way: the navigation and titles carry no Chinese.
