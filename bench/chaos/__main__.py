@@ -63,37 +63,40 @@ class Nemesis:
             await asyncio.sleep(0.5)
 
     async def run(self) -> None:
+        """API kills on one schedule; the PostgreSQL and Redis restarts on their own, on time."""
         self.started = time.monotonic()
-        plan: list[tuple[float, str]] = []
+        await asyncio.gather(self._kills(), self._restarts())
+
+    async def _at(self, at: float) -> None:
+        await asyncio.sleep(max(0.0, self.started + at - time.monotonic()))
+
+    async def _kills(self) -> None:
+        victim = 0
         at = self.kill_every
         while at < self.duration - 3:
-            plan.append((at, "kill"))
+            await self._at(at)
             at += self.kill_every
-        plan.append((self.duration * 0.4 + 2, "postgres"))
-        plan.append((self.duration * 0.7 + 2, "redis"))
-        plan.sort()
-        victim = 0
-        for at, kind in plan:
-            await asyncio.sleep(max(0.0, self.started + at - time.monotonic()))
-            if kind == "kill" and time.monotonic() > self.started + self.duration - 3:
-                continue  # waiting for readiness made it late: the clients are done
-            began = time.monotonic()
-            if kind == "kill":
-                api = self.apis[victim % len(self.apis)]
-                victim += 1
-                others = [a for a in self.apis if a is not api]
-                for other in others:  # never both down by our hand: the other one serves first
+            if time.monotonic() > self.started + self.duration - 3:
+                return  # waiting for readiness made it late: the clients are done
+            api = self.apis[victim % len(self.apis)]
+            victim += 1
+            for other in self.apis:  # never both down by our hand: the other one serves first
+                if other is not api:
                     await asyncio.to_thread(_ready_or_give_up, other)
-                began = time.monotonic()
-                await asyncio.to_thread(api.kill)
-                self._log("kill -9", api.name, began)
-                await asyncio.to_thread(api.start, False)  # comes back on its own
-            elif kind == "postgres":
-                await asyncio.to_thread(self.postgres.restart_immediate, 1.0)
-                self._log("restart (immediate)", "postgresql", began)
-            else:
-                await asyncio.to_thread(self.redis.restart, 1.0)
-                self._log("restart", "redis", began)
+            began = time.monotonic()
+            await asyncio.to_thread(api.kill)
+            self._log("kill -9", api.name, began)
+            await asyncio.to_thread(api.start, False)  # comes back on its own
+
+    async def _restarts(self) -> None:
+        await self._at(self.duration * 0.4 + 2)
+        began = time.monotonic()
+        await asyncio.to_thread(self.postgres.restart_immediate, 1.0)
+        self._log("restart (immediate)", "postgresql", began)
+        await self._at(self.duration * 0.7 + 2)
+        began = time.monotonic()
+        await asyncio.to_thread(self.redis.restart, 1.0)
+        self._log("restart", "redis", began)
 
 
 def _ready_or_give_up(api: Api) -> None:
