@@ -179,6 +179,9 @@ async def _finish(url: str, indexes: list[tuple[str, str]], say: Callable[[str],
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608
                 f"coalesce((SELECT {edge}({column}) FROM {table}), {1 if ascending else -1}))"
             )
+        # org_unit's GIN index (path) took the COPY through its pending list, which ANALYZE leaves
+        # alone: every scope filter would scan it (46 ms instead of 1 ms for a grid's queue)
+        await connection.execute("VACUUM (ANALYZE) org_unit")
         await connection.execute("ANALYZE")
     finally:
         await connection.close()

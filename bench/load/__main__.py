@@ -45,6 +45,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--no-peer", action="store_true", help="skip PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the API under redeem")
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="the API's background worker off (GRIDPOINTS_WORKER_INTERVAL=0): on a city whose "
+        "open demands are overdue it spends its ticks escalating them",
+    )
     parser.add_argument("--name", help="report name (default load-<mode>)")
     return parser.parse_args()
 
@@ -126,7 +132,9 @@ async def _main(run: Run) -> None:
     # statements per request, in-process; the redeem's SQL for pgbench
     templates = await _statements(run, the_world, meetings, database_url, redis_url, rng)
 
-    api = server.start_api(database_url, redis_url, run.logs / "api.log")
+    worker = {"GRIDPOINTS_WORKER_INTERVAL": "0"} if run.args.no_worker else {}
+    run.data["api_worker"] = "off" if run.args.no_worker else "on (every 30 s)"
+    api = server.start_api(database_url, redis_url, run.logs / "api.log", extra_env=worker)
     rss: list[float] = []
     try:
         async with Client(api.url, run.concurrency * 2) as client:

@@ -52,6 +52,16 @@ def write(name: str, data: dict[str, Any]) -> tuple[Path, Path]:
     return json_path, md_path
 
 
+def _without_output(pgbench: dict[str, Any]) -> dict[str, Any]:
+    """pgbench's figures without its printed output (the JSON report keeps it)."""
+    return {
+        key: {k: v for k, v in value.items() if k != "output_tail"}
+        if isinstance(value, dict)
+        else value
+        for key, value in pgbench.items()
+    }
+
+
 def _row(result: dict[str, Any]) -> str:
     return (
         f"| {result['name']} | {result['mode']} | {result['concurrency']} | "
@@ -77,6 +87,7 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         f"- city: {data['size']}",
         f"- seeded in {data.get('seed_seconds', 'n/a (reused)')} s",
+        f"- the API's background worker: {data.get('api_worker', 'on')}",
         "",
         "## Targets",
         "",
@@ -101,7 +112,7 @@ def markdown(data: dict[str, Any]) -> str:
         "## Physical limit (pgbench, same SQL transaction, same concurrency, same run)",
         "",
         "```json",
-        json.dumps(data.get("pgbench", {}), indent=2, ensure_ascii=False),
+        json.dumps(_without_output(data.get("pgbench", {})), indent=2, ensure_ascii=False),
         "```",
         "",
         "## Peer (PostGraphile v4, same database, same run)",
@@ -128,7 +139,13 @@ def markdown(data: dict[str, Any]) -> str:
         "## Memory (RSS of the one API process)",
         "",
         "```json",
-        json.dumps(data.get("memory", {}), indent=2, ensure_ascii=False),
+        json.dumps(
+            {k: v for k, v in data.get("memory", {}).items() if k != "samples"},
+            indent=2,
+            ensure_ascii=False,
+        ),
+        "",
+        "(every RSS sample is in the JSON report)",
         "```",
     ]
     if data.get("profile"):
