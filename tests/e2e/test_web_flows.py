@@ -385,6 +385,7 @@ async def test_grid_worker_keeps_household_files_visits_and_inspection_rounds(
     household = page.locator("[data-test=household]").first
     await household.click()
     await expect(page.get_by_text("家庭成员")).to_be_visible()  # the household file
+    await expect(page.locator(".visit .van-loading")).to_have_count(0)
     visits = page.locator("[data-test=visit]")
     before = await visits.count()
     await page.get_by_label("走访情况").fill("老人身体好，无需帮助")
