@@ -128,6 +128,7 @@ def main() -> None:
         "--report", default=str(ROOT / "bench" / "reports" / "fuzz"), help="report path prefix"
     )
     parser.add_argument("--keep", action="store_true", help="keep the servers' folder")
+    parser.add_argument("--notes", default=None, help="markdown file appended to the report")
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -173,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
             postgres, apis[0].url + "/graphql", resident, relative=args.smoke
         )
         summary = _summary(args, results, fuzz_seconds, hostile_result, len(setup.ids))
-        chaos_report.write_files(Path(args.report), summary, report.markdown(summary))
+        chaos_report.write_files(Path(args.report), summary, report.markdown(summary, args.notes))
         print(report.line(summary), flush=True)
         return 0 if summary["passed"] else 1
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 
@@ -19,7 +20,7 @@ def line(summary: dict[str, Any]) -> str:
     )
 
 
-def markdown(summary: dict[str, Any]) -> str:
+def markdown(summary: dict[str, Any], notes: str | None = None) -> str:
     m = summary["machine"]
     h = summary["hostile"]
     lines = [
@@ -67,4 +68,6 @@ def markdown(summary: dict[str, Any]) -> str:
         lines += ["", "## Failures (first 50)", "", "```json"]
         lines.append(json.dumps(summary["failures"], ensure_ascii=False, indent=1)[:20000])
         lines.append("```")
+    if notes:
+        lines += ["", Path(notes).read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines) + "\n"
