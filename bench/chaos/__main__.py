@@ -213,6 +213,7 @@ async def main_async(args: argparse.Namespace) -> int:
         states = postgres.sql(
             "SELECT state, COUNT(*) FROM redemption GROUP BY state ORDER BY state"
         ).splitlines()
+        retries = report.retries(history.records)
         outcomes = Counter(r.outcome for r in history.records)
         by_op: dict[str, Counter[str]] = {}
         for r in history.records:
@@ -230,6 +231,7 @@ async def main_async(args: argparse.Namespace) -> int:
             "operations": len(history.records),
             "outcomes": dict(outcomes),
             "by_operation": {op: dict(c) for op, c in sorted(by_op.items())},
+            "retries": retries,
             "faults": nemesis.faults,
             "faults_injected": sum(1 for f in nemesis.faults if "supervisor" not in f["kind"]),
             "api_restarts": sum(a.starts - 1 for a in apis),

@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from bench.chaos.workload import Record
+
 
 def machine() -> dict[str, Any]:
     cpu = "unknown"
@@ -33,6 +35,24 @@ def machine() -> dict[str, Any]:
         "kernel": platform.release(),
         "python": platform.python_version(),
     }
+
+
+def retries(records: list[Record]) -> dict[str, int]:
+    """Requests sent again: after no answer, or after an acknowledged one (same key and input:
+    the first answer must come back; same key, other input: refused)."""
+    first = {r.seq: r for r in records}
+    counts = {"after_no_answer": 0, "replay_after_ack": 0, "key_reused_other_input": 0}
+    for r in records:
+        original = first.get(r.retry_of) if r.retry_of is not None else None
+        if original is None or "idempotencyKey" not in (r.variables.get("i") or {}):
+            continue
+        if original.outcome != "ok":
+            counts["after_no_answer"] += 1
+        elif original.variables == r.variables:
+            counts["replay_after_ack"] += 1
+        else:
+            counts["key_reused_other_input"] += 1
+    return counts
 
 
 def summary(result: dict[str, Any]) -> str:
@@ -61,6 +81,7 @@ def markdown(result: dict[str, Any], notes: str | None) -> str:
         f"| operations (requests) | {result['operations']} |",
         f"| outcomes | {result['outcomes']} |",
         f"| faults injected | {result['faults_injected']} |",
+        f"| requests sent again with their idempotency key | {result.get('retries', {})} |",
         f"| API restarts after kill -9 | {result['api_restarts']} |",
         f"| outbox events written during the run | {result['events']['during_run']} |",
         f"| ... heard by a live Redis subscriber | "
