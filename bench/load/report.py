@@ -86,7 +86,8 @@ def markdown(data: dict[str, Any]) -> str:
         "## Data",
         "",
         f"- city: {data['size']}",
-        f"- seeded in {data.get('seed_seconds', 'n/a (reused)')} s",
+        f"- seeded in {data.get('seed_seconds', 'n/a (reused)')} s"
+        + (f"; the city's own seed: {data['seed']}" if data.get("seed") else ""),
         f"- the API's background worker: {data.get('api_worker', 'on')}",
         "",
         "## Targets",
