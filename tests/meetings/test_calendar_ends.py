@@ -1,0 +1,29 @@
+"""A meeting scheduled at the ends of the calendar is refused, typed (found by probing what
+bench/fuzz found for days: year 1 and year 9999 overflowed into an internal error)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import Api, World, gid
+
+CONVENE = """mutation($i: MeetingConveneInput!) { meetingConvene(input: $i) {
+  meeting { id } errors { code field } } }"""
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"])
+async def test_a_meeting_at_the_ends_of_the_calendar(api: Api, world: World, when: str) -> None:
+    token = await api.sign_in(world.phones["community_admin"])
+    variables = {
+        "i": {
+            "communityId": gid("OrgUnit", world.units["C1"]),
+            "title": "联席会议",
+            "scheduledAt": when,
+            "quorum": 1,
+            "memberIds": [gid("Person", world.people["member"])],
+        }
+    }
+    reply = await api(CONVENE, variables, token=token)
+    assert reply.data["meetingConvene"]["errors"] == [
+        {"code": "INVALID_VALUE", "field": "scheduledAt"}
+    ]
