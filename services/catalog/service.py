@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import validation
 from services.authz import Actor, Permission, require
+from services.catalog import windows
 from services.catalog.models import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -334,6 +335,8 @@ async def create_session(
     if service is None:
         raise DomainError(ErrorCode.NOT_FOUND, field="serviceId")
     await require_manager(session, actor, service.community_id)
+    windows.check_day(starts_at.date(), field="startsAt")  # the calendar's ends overflow
+    windows.check_day(ends_at.date(), field="endsAt")
     if ends_at <= starts_at:
         raise DomainError(ErrorCode.INVALID_TIME_WINDOW, field="endsAt")
     if not 0 < capacity <= 10_000:

@@ -76,3 +76,39 @@ async def test_a_venue_booking_at_the_ends_of_the_calendar(
     reply = await api(CHECKOUT, variables, token=token)
     assert_not_internal(reply.body)
     assert reply.data["redemptionCheckout"]["errors"][0]["code"] == "INVALID_VALUE"
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends"),
+    [
+        ("9999-12-31T22:59:59-12:00", "9999-12-31T23:59:59-12:00"),
+        ("0001-01-01T00:00:00+14:00", "0001-01-01T01:00:00+14:00"),
+    ],
+)
+async def test_a_service_session_at_the_ends_of_the_calendar(
+    api: Api, world: World, starts: str, ends: str
+) -> None:
+    token = await api.sign_in(world.phones["community_admin"])
+    made = await api(
+        """mutation($i: ServiceCreateInput!) { serviceCreate(input: $i) {
+          service { id } errors { code } } }""",
+        {"i": {"communityId": gid("OrgUnit", world.units["C1"]), "name": "爱心午餐"}},
+        token=token,
+    )
+    service = made.data["serviceCreate"]["service"]["id"]
+    reply = await api(
+        """mutation($i: ServiceSessionCreateInput!) { serviceSessionCreate(input: $i) {
+          session { id } errors { code field } } }""",
+        {
+            "i": {
+                "serviceId": service,
+                "startsAt": starts,
+                "endsAt": ends,
+                "capacity": 1,
+                "price": 1,
+            }
+        },
+        token=token,
+    )
+    assert_not_internal(reply.body)
+    assert reply.data["serviceSessionCreate"]["errors"][0]["code"] == "INVALID_VALUE"
