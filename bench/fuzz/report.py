@@ -49,7 +49,7 @@ def markdown(summary: dict[str, Any], notes: str | None = None) -> str:
         f"## Hostile queries ({h['repeats']} variants each, as a signed-in resident)",
         "",
         f"Limit: the HTTP {h['timing']} of its variants (client-side, over loopback) and the "
-        f"in-process p95 (the schema's own time to refuse it) under {h['limit_ms']} ms. "
+        f"in-process median (the schema's own time to refuse it) under {h['limit_ms']} ms. "
         "SQL statements PostgreSQL logged while they ran: "
         f"**{h['statements_logged_during_hostile_queries']}**.",
         "",
