@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
@@ -133,10 +133,12 @@ async def verify_database(
     session: AsyncSession, *, community_id: uuid.UUID | None = None
 ) -> Report:
     """Verify every community's ledger (or one), community by community, by code."""
+    # EXISTS (an index probe per unit), not IN (subquery): past work_mem the IN falls back to
+    # scanning every account for every unit, which never finished on a city's 2M accounts
     stmt = select(OrgUnit).where(
         or_(
-            OrgUnit.id.in_(select(Account.community_id)),
-            OrgUnit.id.in_(select(ChainHead.community_id)),
+            exists().where(Account.community_id == OrgUnit.id),
+            exists().where(ChainHead.community_id == OrgUnit.id),
         )
     )
     if community_id is not None:
