@@ -9,7 +9,6 @@ from typing import Any
 
 import strawberry
 from graphql import (
-    ArgumentNode,
     DocumentNode,
     GraphQLError,
     IntValueNode,
@@ -18,7 +17,6 @@ from graphql import (
     VariableNode,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql.language import visitor as ast_visitor
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -219,33 +217,40 @@ def _has_nul(value: object) -> bool:
 
 
 def _first_arguments(document: DocumentNode, variables: dict[str, Any]) -> Iterator[int]:
-    """Every integer given to an argument named ``first``, literally or by a variable."""
-    defaults = {
-        d.variable.name.value: d.default_value
-        for op in document.definitions
-        if isinstance(op, OperationDefinitionNode)
-        for d in op.variable_definitions or ()
-    }
-    found: list[ValueNode | None] = []
+    """Every integer given to an argument named ``first``, literally or by a variable (a plain
+    walk over the selection sets: graphql-core's generic visitor costs ten times as much)."""
+    defaults: dict[str, Any] = {}
+    pending: list[Any] = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for d in definition.variable_definitions or ():
+                defaults[d.variable.name.value] = d.default_value
+        selection_set = getattr(definition, "selection_set", None)
+        if selection_set is not None:
+            pending.extend(selection_set.selections)
+    while pending:
+        node = pending.pop()
+        for argument in getattr(node, "arguments", None) or ():
+            if argument.name.value == "first":
+                value = _int_value(argument.value, variables, defaults)
+                if value is not None:
+                    yield value
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            pending.extend(selection_set.selections)
 
-    class Visitor(ast_visitor.Visitor):
-        def enter_argument(self, node: ArgumentNode, *_: object) -> None:
-            if node.name.value == "first":
-                found.append(node.value)
 
-    ast_visitor.visit(document, Visitor())
-    for node in found:
-        value: object = None
-        if isinstance(node, IntValueNode):
-            value = int(node.value)
-        elif isinstance(node, VariableNode):
-            name = node.name.value
-            default = defaults.get(name)
-            value = variables.get(name)
-            if name not in variables and isinstance(default, IntValueNode):
-                value = int(default.value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            yield value
+def _int_value(node: ValueNode, variables: dict[str, Any], defaults: dict[str, Any]) -> int | None:
+    value: object = None
+    if isinstance(node, IntValueNode):
+        value = int(node.value)
+    elif isinstance(node, VariableNode):
+        name = node.name.value
+        value = variables.get(name)
+        default = defaults.get(name)
+        if name not in variables and isinstance(default, IntValueNode):
+            value = int(default.value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)
