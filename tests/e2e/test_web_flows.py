@@ -219,6 +219,59 @@ async def test_resident_reports_a_demand_the_grid_worker_solves_it_and_the_resid
     await resident.close()
 
 
+async def test_a_demand_goes_up_to_the_street_which_summons_a_department_that_resolves_it(
+    browser: Browser, served: Server
+) -> None:
+    description = f"小区门口井盖破损 {os.getpid()}"
+    resident = await screen_for(browser, served, NEIGHBOUR)
+    await resident.go("/demands/new")
+    await resident.page.get_by_label("类型").select_option("COMPLAINT")
+    await resident.page.get_by_label("描述").fill(description)
+    await resident.page.locator("[data-test=submit-demand]").click()
+    await expect(resident.page.locator("[data-test=demand-status]")).to_have_text("待受理")
+    demand_url = resident.page.url
+
+    # grid → community → street: each level accepts, then hands it up with a note
+    for phone, note in ((WORKER, "需要市政维修"), (ADMIN, "社区无法处置，上报街道")):
+        staff = await screen_for(browser, served, phone)
+        await staff.page.goto(demand_url)
+        await staff.page.locator("[data-test=accept]").click()
+        await expect(staff.page.locator("[data-test=demand-status]")).to_have_text("办理中")
+        await staff.page.get_by_label("办理说明").fill(note)
+        await staff.page.locator("[data-test=escalate]").click()
+        await expect(staff.page.locator("[data-test=demand-status]")).to_have_text("待受理")
+        await staff.close()
+
+    street = await screen_for(browser, served, STREET)
+    await street.page.goto(demand_url)
+    await expect(street.page.locator("[data-test=demand-level]")).to_have_text("街道")
+    await street.page.locator("[data-test=accept]").click()
+    await expect(street.page.locator("[data-test=demand-status]")).to_have_text("办理中")
+    await street.page.get_by_label("牵头部门").select_option(label="城市管理局")
+    await street.page.locator("[data-test=assign]").click()
+    await expect(street.page.locator("[data-test=demand-level]")).to_have_text("部门")
+    await street.close()
+
+    department = await screen_for(browser, served, DEPARTMENT)
+    await department.go("/work/assigned")
+    await department.page.locator("[data-test=demand]", has_text=description).click()
+    await department.page.locator("[data-test=dept-accept]").click()
+    await expect(department.page.locator("[data-test=timeline-event]").last).to_contain_text(
+        "部门受理"
+    )
+    await department.page.get_by_label("办理说明").fill("已更换井盖")
+    await department.page.locator("[data-test=reply]").click()
+    await expect(department.page.locator("[data-test=demand-status]")).to_have_text("待评价")
+    await department.shot("27-department-replied")
+    await department.close()
+
+    await resident.page.reload()
+    await expect(resident.page.locator("[data-test=demand-status]")).to_have_text("待评价")
+    await resident.page.locator("[data-test=confirm-demand]").click()
+    await expect(resident.page.locator("[data-test=demand-status]")).to_have_text("已办结")
+    await resident.close()
+
+
 async def test_resident_checks_in_and_out(
     browser: Browser, served: Server, story: dict[str, Any]
 ) -> None:
@@ -304,6 +357,8 @@ async def test_after_publicity_the_resident_sees_the_points(
     await screen.go("/board")
     await expect(page.locator("[data-test=grant]").first).to_be_visible()
     await screen.shot("14-public-board")
+    await screen.go("/notifications")  # the live connection is up before anything happens
+    await expect(page.locator("[data-test=live-state]")).to_have_text("实时消息已连接")
     await screen.go("/")
 
     assert await served.end_publicity(TITLE) == 1

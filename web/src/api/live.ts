@@ -2,7 +2,9 @@
 import { createClient, type Client } from 'graphql-ws'
 import { reactive } from 'vue'
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core'
+import { gql } from '@/api/client'
 import {
+  ClaimOrderTitleDocument,
   OnDemandChangedDocument,
   OnGrantPostedDocument,
   OnMyClaimChangedDocument,
@@ -60,13 +62,15 @@ function push(key: string, params: Record<string, string | number>, to?: string)
   listeners.forEach((listener) => listener(notice))
 }
 
-function subscribe<R, V>(query: DocumentTypeDecoration<R, V> & { toString(): string }, next: (data: R) => void): void {
+function subscribe<R, V>(query: DocumentTypeDecoration<R, V> & { toString(): string }, next: (data: R) => void | Promise<void>): void {
   if (!client) return
   stops.push(
     client.subscribe<R>(
       { query: query.toString() },
       {
-        next: (result) => result.data && next(result.data as R),
+        next: (result) => {
+          if (result.data) void next(result.data as R)
+        },
         error: () => undefined,
         complete: () => undefined,
       },
@@ -74,8 +78,21 @@ function subscribe<R, V>(query: DocumentTypeDecoration<R, V> & { toString(): str
   )
 }
 
+let pending: ReturnType<typeof setTimeout> | null = null
+
+/**
+ * Subscribe once the page has settled: the server resolves each subscription's user on the
+ * socket's own database session, and a socket closed during that lookup (a page left at once)
+ * left the server's connection broken (see the issue 6 report). A second's delay costs nothing.
+ */
 export function startLive(): void {
   stopLive()
+  if (!session.token) return
+  pending = setTimeout(connect, 1000)
+}
+
+function connect(): void {
+  pending = null
   if (!session.token) return
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
   const token = session.token
@@ -93,9 +110,19 @@ export function startLive(): void {
   subscribe(OnOrderPublishedDocument, (d) =>
     push('notice.orderPublished', { title: d.orderPublished.title }, `/orders/${d.orderPublished.id}`),
   )
-  subscribe(OnMyClaimChangedDocument, (d) =>
-    push('notice.claimChanged', { title: d.myClaimChanged.order?.title ?? '', state: d.myClaimChanged.state, attendance: d.myClaimChanged.attendance }, '/claims'),
-  )
+  // The order's title comes over HTTP: nested objects resolved inside the subscription's own
+  // database session failed on the server (see the issue 6 report).
+  subscribe(OnMyClaimChangedDocument, async (d) => {
+    const claim = d.myClaimChanged
+    let title = ''
+    try {
+      const node = (await gql(ClaimOrderTitleDocument, { id: claim.id })).node
+      title = node && 'order' in node ? (node.order?.title ?? '') : ''
+    } catch {
+      title = ''
+    }
+    push('notice.claimChanged', { title, state: claim.state, attendance: claim.attendance }, '/claims')
+  })
   subscribe(OnDemandChangedDocument, (d) =>
     push('notice.demandChanged', { description: d.demandChanged.description.slice(0, 30), status: d.demandChanged.status }, `/demands/${encodeURIComponent(d.demandChanged.id)}`),
   )
@@ -111,6 +138,8 @@ export function startLive(): void {
 }
 
 export function stopLive(): void {
+  if (pending) clearTimeout(pending)
+  pending = null
   stops.forEach((stop) => stop())
   stops = []
   if (client) void client.dispose()
