@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from api import worker
+from api import logs, worker
 from api.downloads import ROUTES as DOWNLOAD_ROUTES
 from api.graphql_view import GraphQLView
 from api.ledger_export import ROUTES as LEDGER_ROUTES
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
             introspection=settings.introspection,
+            response_cache=settings.response_cache,
         )
     )
     graphql = GraphQLView(
@@ -113,3 +114,15 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gridpoints = state
     return app
+
+
+def from_environment() -> Starlette:
+    """One of ``gridpoints serve --workers N``'s processes: the parent resolved the URLs (and
+    started any embedded server) and put them in the environment."""
+    settings = get_settings()
+    logs.configure(settings.log_level, json_lines=settings.json_logs)
+    settings.configure_passwords()
+    database_url, redis_url = settings.database_url, settings.redis_url
+    if not database_url or not redis_url:
+        raise RuntimeError("DATABASE_URL and REDIS_URL must be set (gridpoints serve sets both)")
+    return create_app(settings, database_url=database_url, redis_url=redis_url)

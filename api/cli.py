@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import getpass
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -84,10 +85,7 @@ def _in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T
 
 
 def _configure_passwords() -> None:
-    settings = get_settings()
-    passwords.configure(
-        time_cost=settings.password_time_cost, memory_cost_kib=settings.password_memory_kib
-    )
+    get_settings().configure_passwords()
 
 
 @app.command()
@@ -95,8 +93,14 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     demo: Annotated[bool, typer.Option(help="Seed the demo data when missing.")] = False,
+    workers: Annotated[
+        int | None, typer.Option(help="API processes (default GRIDPOINTS_WORKERS, 1).")
+    ] = None,
 ) -> None:
-    """Migrate, optionally seed the demo data, and serve the app."""
+    """Migrate, optionally seed the demo data, and serve the app.
+
+    With several workers, uvicorn starts that many API processes on the one port; this process
+    keeps the embedded servers (if any) and hands their URLs to the workers."""
     import uvicorn
 
     from api.app import create_app
@@ -108,6 +112,19 @@ def serve(
     migrate.upgrade(database_url)
     if demo:
         _seed(database_url)
+    processes = workers or settings.workers
+    if processes > 1:
+        os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = database_url, redis_url
+        uvicorn.run(
+            "api.app:from_environment",
+            factory=True,
+            workers=processes,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_config=None,
+            proxy_headers=True,
+        )
+        return
     application = create_app(settings, database_url=database_url, redis_url=redis_url)
     uvicorn.run(
         application,

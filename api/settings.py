@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.auth import passwords
 from services.storage import LocalStore, S3Store, Store
 
 
@@ -29,6 +30,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1  # API processes behind the one port (uvicorn's); about one per core
     log_level: str = "INFO"
     json_logs: bool = True
 
@@ -38,6 +40,7 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 4000
     db_pool_size: int = 10
+    response_cache: bool = True  # answer the catalog's goods list from memory (schema/cache.py)
     photo_dir: Path | None = None  # where demand photos are stored; default: <data_dir>/photos
     photo_max_bytes: int = 5 * 1024 * 1024
     # an S3-compatible bucket for photos instead of the folder (all four, or none)
@@ -90,6 +93,12 @@ class Settings(BaseSettings):
                 region=self.photo_s3_region,
             )
         return LocalStore(self.photos_path)
+
+    def configure_passwords(self) -> None:
+        """The password hash's costs, for this process."""
+        passwords.configure(
+            time_cost=self.password_time_cost, memory_cost_kib=self.password_memory_kib
+        )
 
 
 @lru_cache(maxsize=1)

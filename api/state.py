@@ -33,6 +33,14 @@ class AppState:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             pool_pre_ping=False,
+            connect_args={
+                # The app's hot statements outnumber asyncpg's default cache of 100 per
+                # connection: a redeem re-prepared some of them each time (bench/reports).
+                "prepared_statement_cache_size": 500,
+                # Short OLTP queries: a parallel worker's start-up (~10 ms) and JIT compilation
+                # cost more than the 1 ms of work they would share (bench/reports, load-full).
+                "server_settings": {"max_parallel_workers_per_gather": "0", "jit": "off"},
+            },
         )
         return cls(
             settings=settings,

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.demands import settle as demands
-from services.events import outbox
+from services.events import outbox, versions
 from services.ledger import expiry, idempotency
 from services.ledger import service as ledger
 from services.meetings import grants
@@ -41,8 +41,10 @@ JOBS: dict[str, Job] = {
 async def tick(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> dict[str, int]:
     done: dict[str, int] = {}
     for name, job in JOBS.items():
-        async with sessions() as session, session.begin():
-            done[name] = await job(session)
+        async with sessions() as session:
+            async with session.begin():
+                done[name] = await job(session)
+            await versions.bump(redis, versions.touched(session))
     async with sessions() as session, session.begin():
         done["events_published"] = await outbox.relay(session, redis)
     return done

@@ -29,6 +29,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
 
 from schema.auth.mutations import AuthMutation
+from schema.cache import ResponseCache
 from schema.catalog import CatalogMutation, CatalogQuery, Goods, Service, ServiceSession, Venue
 from schema.demands.grid_work import GridWorkMutation, GridWorkQuery
 from schema.demands.mutations import DemandMutation
@@ -259,6 +260,7 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 4000
     introspection: bool = True
+    response_cache: bool = True
 
 
 class GridPointsSchema(strawberry.Schema):
@@ -289,6 +291,8 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         ErrorPolicy,
         RequestTransaction,
     ]
+    if limits.response_cache:
+        extensions.append(ResponseCache)
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     return GridPointsSchema(

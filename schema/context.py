@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import MutableHeaders
 
 from services.auth.service import AuthPolicy, actor_for_token
 from services.authz import Actor
 from services.errors import DomainError, ErrorCode
-from services.events import outbox
+from services.events import outbox, versions
 from services.i18n import Language
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class Context:
     token: str | None
     client: str
     connection_params: dict[str, Any] | None = None  # set by Strawberry for WebSocket clients
+    headers: MutableHeaders | None = None  # the HTTP answer's headers, when there is one
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _session: AsyncSession | None = None
     _actor: Actor | None = _UNRESOLVED
@@ -107,12 +109,22 @@ class Context:
             if commit:
                 emitted = session.info.pop(outbox.EMITTED, False)
                 await session.commit()
+                await bump_versions(self.redis, versions.touched(session))
                 if emitted:
                     relay_soon(self.sessions, self.redis)
             else:
                 await session.rollback()
         finally:
             await session.close()
+
+
+async def bump_versions(redis: Redis, names: set[str]) -> None:
+    """After a commit, before the response: the writer's next read must not be a cached one.
+    If Redis fails here the relay bumps them when it publishes the change's event."""
+    try:
+        await versions.bump(redis, names)
+    except Exception:
+        log.warning("version bump after commit failed; the relay will retry", exc_info=True)
 
 
 _relays: set[asyncio.Task[None]] = set()

@@ -45,6 +45,11 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     )
 
 
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The local (Asia/Shanghai) year as UTC-comparable instants ``[start, end)``."""
+    return datetime(year, 1, 1, tzinfo=LOCAL), datetime(year + 1, 1, 1, tzinfo=LOCAL)
+
+
 @contextmanager
 def frozen(at: datetime) -> Iterator[Mover]:
     """Freeze :func:`now` at ``at``; the yielded function moves the frozen time."""

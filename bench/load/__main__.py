@@ -51,6 +51,12 @@ def _arguments() -> argparse.Namespace:
         help="the API's background worker off (GRIDPOINTS_WORKER_INTERVAL=0): on a city whose "
         "open demands are overdue it spends its ticks escalating them",
     )
+    parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=2,
+        help="API processes (gridpoints serve --workers; default 2, one per core)",
+    )
     parser.add_argument("--name", help="report name (default load-<mode>)")
     return parser.parse_args()
 
@@ -132,9 +138,12 @@ async def _main(run: Run) -> None:
     # statements per request, in-process; the redeem's SQL for pgbench
     templates = await _statements(run, the_world, meetings, database_url, redis_url, rng)
 
-    worker = {"GRIDPOINTS_WORKER_INTERVAL": "0"} if run.args.no_worker else {}
+    extra = {"GRIDPOINTS_WORKERS": str(run.args.api_workers)}
+    if run.args.no_worker:
+        extra["GRIDPOINTS_WORKER_INTERVAL"] = "0"
     run.data["api_worker"] = "off" if run.args.no_worker else "on (every 30 s)"
-    api = server.start_api(database_url, redis_url, run.logs / "api.log", extra_env=worker)
+    run.data["api_processes"] = run.args.api_workers
+    api = server.start_api(database_url, redis_url, run.logs / "api.log", extra_env=extra)
     rss: list[float] = []
     try:
         async with Client(api.url, run.concurrency * 2) as client:
@@ -380,6 +389,7 @@ def _start_profile(run: Run, pid: int) -> subprocess.Popen[bytes]:
         [
             py_spy,
             "record",
+            "--subprocesses",
             "-p",
             str(pid),
             "-d",

@@ -14,6 +14,7 @@ import contextlib
 import os
 import statistics
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ class Result:
     first_error: str | None = None
     client_cpu_seconds: float = 0.0
     server_cpu_seconds: float | None = None  # the API process's CPU time during the run
+    cache: dict[str, int] = field(default_factory=dict)  # answers by X-Cache: hit, miss
 
     @property
     def requests(self) -> int:
@@ -72,6 +74,8 @@ class Result:
             "server_cpu_ms_per_request": round(self.server_cpu_seconds * 1000 / self.requests, 2)
             if self.server_cpu_seconds is not None and self.requests
             else None,
+            "cache_hits": self.cache.get("hit", 0),
+            "cache_misses": self.cache.get("miss", 0),
         }
 
 
@@ -82,6 +86,7 @@ class Client:
         self.url = base_url.rstrip("/") + "/graphql"
         self.connections = connections
         self.session: aiohttp.ClientSession | None = None
+        self.cache: Counter[str] = Counter()  # answers by X-Cache (hit, miss) from the API
 
     async def __aenter__(self) -> Client:
         connector = aiohttp.TCPConnector(limit=self.connections, force_close=False)
@@ -105,6 +110,9 @@ class Client:
             payload = await response.read()
             if response.status != 200:
                 raise RuntimeError(f"HTTP {response.status}: {payload[:200]!r}")
+            cached = response.headers.get("x-cache")
+            if cached:
+                self.cache[cached] += 1
             answer: dict[str, Any] = orjson.loads(payload)
             return answer
 
@@ -150,6 +158,7 @@ async def closed_loop(
     check: Check = default_check,
 ) -> Result:
     result = Result(name, "closed", concurrency, seconds)
+    cache = Counter(client.cache)
     deadline = time.perf_counter() + seconds
     cpu = time.process_time()
     began = time.perf_counter()
@@ -159,6 +168,7 @@ async def closed_loop(
             await _one(client, next_request(), check, result, time.perf_counter())
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    result.cache = dict(client.cache - cache)
     result.seconds = time.perf_counter() - began
     result.client_cpu_seconds = time.process_time() - cpu
     return result
@@ -175,6 +185,7 @@ async def constant_rate(
 ) -> Result:
     """``rate`` requests per second for ``seconds``, each on its schedule."""
     result = Result(name, f"rate {rate:.0f}/s", 0, seconds)
+    cache = Counter(client.cache)
     cpu = time.process_time()
     began = time.perf_counter()
     total = int(rate * seconds)
@@ -190,6 +201,7 @@ async def constant_rate(
         result.concurrency = max(result.concurrency, len(running))
     if running:
         await asyncio.gather(*running)
+    result.cache = dict(client.cache - cache)
     result.seconds = time.perf_counter() - began
     result.client_cpu_seconds = time.process_time() - cpu
     return result
@@ -206,6 +218,7 @@ async def burst(
     """Send all ``requests`` at once (at most ``concurrency`` in flight)."""
     limit = asyncio.Semaphore(concurrency or len(requests))
     result = Result(name, "burst", concurrency or len(requests), 0.0)
+    cache = Counter(client.cache)
     cpu = time.process_time()
     began = time.perf_counter()
 
@@ -214,26 +227,53 @@ async def burst(
             await _one(client, request, check, result, time.perf_counter())
 
     await asyncio.gather(*(send(r) for r in requests))
+    result.cache = dict(client.cache - cache)
     result.seconds = time.perf_counter() - began
     result.client_cpu_seconds = time.process_time() - cpu
     return result
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc): what a request costs the
-    server whatever else the machine is doing."""
+def _stat(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def family(pid: int) -> list[int]:
+    """The process and its descendants (``serve --workers N``: uvicorn's parent and workers)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                parents[int(entry)] = int(_stat(int(entry))[1])
+    found = [pid]
+    for member in found:
+        found.extend(child for child, parent in parents.items() if parent == member)
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the API so far, all its processes (Linux /proc): what a request
+    costs the server whatever else the machine is doing."""
+    total = 0
+    for member in family(pid):
+        with contextlib.suppress(OSError):
+            fields = _stat(member)
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
-    """Resident set size of a process, in MB (Linux /proc)."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident set size of the API's largest process, in MB (Linux /proc): the target is per
+    process."""
+    largest = 0.0
+    for member in family(pid):
+        with contextlib.suppress(OSError), open(f"/proc/{member}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    largest = max(largest, int(line.split()[1]) / 1024)
+    if largest == 0.0:
+        raise OSError(f"process {pid} is gone")
+    return largest
 
 
 async def sample_rss(pid: int, every: float, samples: list[float], stop: asyncio.Event) -> None:

@@ -67,8 +67,14 @@ def _row(result: dict[str, Any]) -> str:
         f"| {result['name']} | {result['mode']} | {result['concurrency']} | "
         f"{result['throughput_rps']} | {result['p50_ms']} | {result['p95_ms']} | "
         f"{result['p99_ms']} | {result['errors']}/{result['requests']} | "
-        f"{result['client_cpu_share']} | {result.get('server_cpu_ms_per_request') or ''} |"
+        f"{result['client_cpu_share']} | {result.get('server_cpu_ms_per_request') or ''} | "
+        f"{_cache(result)} |"
     )
+
+
+def _cache(result: dict[str, Any]) -> str:
+    hits, misses = result.get("cache_hits", 0), result.get("cache_misses", 0)
+    return f"{hits / (hits + misses):.0%}" if hits + misses else ""
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -81,7 +87,7 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         *(f"- {key}: {value}" for key, value in data["machine"].items()),
         f"- load average (1/5/15 min) at start {data['load_start']}, at end {data['load_end']}"
-        " (other agents' work shares these 2 cores: compare ratios, not absolute figures)",
+        " (whatever else runs shares these 2 cores: compare ratios measured in the same run)",
         "",
         "## Data",
         "",
@@ -89,6 +95,7 @@ def markdown(data: dict[str, Any]) -> str:
         f"- seeded in {data.get('seed_seconds', 'n/a (reused)')} s"
         + (f"; the city's own seed: {data['seed']}" if data.get("seed") else ""),
         f"- the API's background worker: {data.get('api_worker', 'on')}",
+        f"- API processes (`gridpoints serve --workers`): {data.get('api_processes', 1)}",
         "",
         "## Targets",
         "",
@@ -102,13 +109,15 @@ def markdown(data: dict[str, Any]) -> str:
         "## Scenarios (HTTP GraphQL against `gridpoints serve`)",
         "",
         "| scenario | mode | conc. | req/s | p50 ms | p95 ms | p99 ms | errors | client CPU "
-        "| API CPU ms/req |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| API CPU ms/req | cache hits |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         *(_row(r) for r in data["scenarios"]),
         "",
         "`client CPU` is the load generator's own CPU time per second of wall time. "
         "`API CPU ms/req` is the API process's CPU time (user + system) per request during the "
-        "scenario: what a request costs the server, whatever else shares the cores.",
+        "scenario: what a request costs the server, whatever else shares the cores (all its "
+        "processes). `cache hits`: answers the response cache gave (`X-Cache: hit`), of those "
+        "it could have.",
         "",
         "## Physical limit (pgbench, same SQL transaction, same concurrency, same run)",
         "",

@@ -83,7 +83,7 @@ class Process:
 def start_api(
     database_url: str, redis_url: str, log: Path, *, extra_env: dict[str, str] | None = None
 ) -> Process:
-    """The API exactly as ``gridpoints serve`` runs it (one uvicorn process)."""
+    """The API exactly as ``gridpoints serve`` runs it (``GRIDPOINTS_WORKERS`` processes)."""
     port = free_port()
     env = {
         **os.environ,

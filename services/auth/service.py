@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.auth import passwords, ratelimit, sessions
@@ -91,24 +91,41 @@ async def change_password(
     return await sessions.revoke_all(redis, person.id, keep=current_token)
 
 
+# Every request loads its actor: built once, as plain columns (no ORM objects: a third of the
+# cost of a cached catalog read was building a Person and its RoleAssignments).
+_ACTOR = (
+    select(
+        Person.id,
+        Person.name,
+        Person.community_id,
+        Person.household_id,
+        Person.is_party_member,
+        RoleAssignment.role,
+        RoleAssignment.unit_id,
+        RoleAssignment.seat_type,
+    )
+    .outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
+    .where(Person.id == bindparam("person_id"), Person.is_active)
+)
+
+
 async def load_actor(session: AsyncSession, person_id: uuid.UUID) -> Actor | None:
     """The actor for a person id, with their role grants; None if absent or disabled."""
-    rows = (
-        await session.execute(
-            select(Person, RoleAssignment)
-            .outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
-            .where(Person.id == person_id, Person.is_active)
-        )
-    ).all()
+    rows = (await session.execute(_ACTOR, {"person_id": person_id})).all()
     if not rows:
         return None
-    person = rows[0][0]
+    first = rows[0]
     grants = tuple(
-        Grant(assignment.role, assignment.unit_id, assignment.seat_type)
-        for _, assignment in rows
-        if assignment is not None
+        Grant(row.role, row.unit_id, row.seat_type) for row in rows if row.role is not None
     )
-    return Actor(person.id, person.name, person.community_id, person.household_id, grants)
+    return Actor(
+        first.id,
+        first.name,
+        first.community_id,
+        first.household_id,
+        grants,
+        is_party_member=first.is_party_member,
+    )
 
 
 async def actor_for_token(

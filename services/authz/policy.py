@@ -126,6 +126,7 @@ class Actor:
     community_id: uuid.UUID | None
     household_id: uuid.UUID | None
     grants: tuple[Grant, ...] = field(default=())
+    is_party_member: bool = False
 
     @property
     def is_system_admin(self) -> bool:

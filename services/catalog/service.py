@@ -36,7 +36,7 @@ from services.catalog.models import (
     WindowKind,
 )
 from services.errors import DomainError, ErrorCode
-from services.events import outbox
+from services.events import outbox, versions
 from services.events.outbox import Topic
 from services.ledger.models import PointKind
 from services.orgs.models import OrgUnit, UnitKind
@@ -55,7 +55,9 @@ async def require_manager(session: AsyncSession, actor: Actor, community_id: uui
 
 
 def stock_changed(session: AsyncSession, goods: Goods | uuid.UUID, community_id: uuid.UUID) -> None:
+    """Tell subscribers, and the response cache, that a community's goods changed."""
     goods_id = goods.id if isinstance(goods, Goods) else goods
+    versions.touch(session, versions.catalog(community_id))
     outbox.emit(
         session,
         Topic.STOCK_CHANGED,
@@ -129,6 +131,7 @@ async def create_goods(
         return await adjust_stock(
             session, actor, goods_id=goods.id, delta=draft.stock, reason="初始库存"
         )
+    stock_changed(session, goods, community_id)
     return goods
 
 

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.events import versions
 from services.events.models import OutboxEvent
 
 PREFIX = "gp:events:"
@@ -81,8 +82,20 @@ def message(event: OutboxEvent) -> str:
     )
 
 
+def stale(events: Iterable[OutboxEvent]) -> set[str]:
+    """What the events' changes made stale in the response cache (:mod:`versions`)."""
+    return {
+        versions.catalog(event.community_id)
+        for event in events
+        if event.topic == Topic.STOCK_CHANGED and event.community_id is not None
+    }
+
+
 async def relay(session: AsyncSession, redis: Redis) -> int:
-    """Publish one batch of unpublished events; returns how many. Commit after it."""
+    """Publish one batch of unpublished events; returns how many. Commit after it.
+
+    It also bumps the versions the events name (:func:`stale`): a writer that died
+    between its commit and its own bump leaves the response cache stale only until this runs."""
     events = list(
         await session.scalars(
             select(OutboxEvent)
@@ -99,6 +112,7 @@ async def relay(session: AsyncSession, redis: Redis) -> int:
             for channel in event.channels:
                 pipe.publish(channel, message(event))
         await pipe.execute()
+    await versions.bump(redis, stale(events))
     await session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id.in_([e.id for e in events]))

@@ -37,7 +37,6 @@ from services.orders.models import (
 from services.orders.service import get_order
 from services.orgs.models import Household, OrgUnit
 from services.pagination import Page, keyset_page
-from services.people.models import Person
 
 LIVE = (ClaimState.CLAIMED, ClaimState.WAITLISTED)
 LIVE_PREDICATE = text("state IN ('claimed', 'waitlisted')")  # the partial unique index's
@@ -63,9 +62,7 @@ async def claim_order(session: AsyncSession, actor: Actor, *, order_id: uuid.UUI
     if now >= order.claim_deadline:
         raise DomainError(ErrorCode.CLAIM_DEADLINE_PASSED)
     await access.require_in_scope(session, actor, order)
-    person = await session.get(Person, actor.person_id)
-    assert person is not None
-    _check_head_start(order, person.is_party_member, now)
+    _check_head_start(order, actor.is_party_member, now)
     waiting = exists().where(Claim.order_id == order.id, Claim.state == ClaimState.WAITLISTED)
     taken = await session.scalar(
         update(VolunteerOrder)
@@ -78,9 +75,14 @@ async def claim_order(session: AsyncSession, actor: Actor, *, order_id: uuid.UUI
         .values(places_taken=VolunteerOrder.places_taken + 1)
         .returning(VolunteerOrder.places_taken)
     )
-    if taken is None:  # full: queue up, under the same lock a withdrawal takes
+    if taken is None:
+        # Full: queue up. FOR SHARE, so that queuing claimants do not wait for each other (a storm
+        # of 500 once serialized on this row) while a withdrawal or a change of places, which
+        # lock the row for update, waits for them and then sees their claims to promote.
         state = await session.scalar(
-            select(VolunteerOrder.state).where(VolunteerOrder.id == order.id).with_for_update()
+            select(VolunteerOrder.state)
+            .where(VolunteerOrder.id == order.id)
+            .with_for_update(read=True)
         )
         if state is not OrderState.PUBLISHED:
             raise DomainError(ErrorCode.ORDER_NOT_OPEN)
@@ -93,7 +95,7 @@ async def claim_order(session: AsyncSession, actor: Actor, *, order_id: uuid.UUI
             person_id=actor.person_id,
             household_id=actor.household_id,
             state=ClaimState.CLAIMED if taken is not None else ClaimState.WAITLISTED,
-            as_party_member=person.is_party_member,
+            as_party_member=actor.is_party_member,
         )
         .on_conflict_do_nothing(
             index_elements=[Claim.order_id, Claim.person_id], index_where=LIVE_PREDICATE

@@ -31,9 +31,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, delete, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.dialects.postgresql import Range, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -224,18 +225,16 @@ async def _checkout(session: AsyncSession, actor: Actor, basket: Basket) -> Rede
     )
     redemption = await _insert(
         session,
-        Redemption(
-            id=redemption_id,
-            community_id=community_id,
-            person_id=actor.person_id,
-            grid_id=grid_id,
-            point_kind=basket.point_kind,
-            total=total,
-            hold_id=hold.id,
-            state=RedemptionState.RESERVED,
-            deadline=deadline,
-            created_at=now,
-        ),
+        id=redemption_id,
+        community_id=community_id,
+        person_id=actor.person_id,
+        grid_id=grid_id,
+        point_kind=basket.point_kind,
+        total=total,
+        hold_id=hold.id,
+        state=RedemptionState.RESERVED,
+        deadline=deadline,
+        created_at=now,
     )
     for line in lines:
         session.add(
@@ -281,18 +280,21 @@ async def _release_overdue(
     )
 
 
-async def _insert(session: AsyncSession, redemption: Redemption) -> Redemption:
-    """Insert with a fresh pickup code; a code already used in the community draws again."""
+async def _insert(session: AsyncSession, **values: Any) -> Redemption:
+    """Insert with a fresh pickup code; a code already used in the community draws again.
+    ``ON CONFLICT`` on the code, not a savepoint: two round trips fewer per checkout."""
     for _ in range(5):
-        redemption.pickup_code = pickup_code()
-        try:
-            async with session.begin_nested():
-                session.add(redemption)
-                await session.flush()
+        inserted = (
+            insert(Redemption)
+            .values(**values, pickup_code=pickup_code())
+            .on_conflict_do_nothing(constraint="uq_redemption_community_code")
+            .returning(Redemption)
+        )
+        redemption: Redemption | None = await session.scalar(
+            select(Redemption).from_statement(inserted)
+        )
+        if redemption is not None:
             return redemption
-        except IntegrityError as error:
-            if "uq_redemption_community_code" not in str(error.orig):
-                raise
     raise RuntimeError("no free pickup code after 5 draws")
 
 

@@ -19,7 +19,6 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Integer,
     Numeric,
-    extract,
     func,
     select,
 )
@@ -89,6 +88,10 @@ def _ranks(rows: list[tuple[uuid.UUID, uuid.UUID | None, int, float]]) -> list[R
 async def _live(
     session: AsyncSession, community_id: uuid.UUID, year: int, now: datetime
 ) -> list[Ranked]:
+    # The year as a range on starts_at (an index range, estimated well) and the orders named by
+    # community: ``extract(year from ...) = year`` was estimated at 0.5% and let the generic plan
+    # walk every order of the city for the year (367 ms p95 at city scale).
+    start, end = clock.year_bounds(year)
     effective = (Grant.state == GrantState.POSTED) | (
         (Grant.state == GrantState.PUBLICIZED) & (Grant.publicity_ends_at <= now)
     )
@@ -105,7 +108,9 @@ async def _live(
         .where(
             Grant.community_id == community_id,
             effective,
-            extract("year", func.timezone("Asia/Shanghai", VolunteerOrder.starts_at)) == year,
+            VolunteerOrder.community_id == community_id,
+            VolunteerOrder.starts_at >= start,
+            VolunteerOrder.starts_at < end,
         )
         .group_by(Grant.person_id, Household.grid_id)
     )

@@ -316,3 +316,27 @@ async def test_a_freed_place_goes_to_the_queue_not_to_a_newcomer(
     )
     assert mine.id
     assert await waitlist.position(session, waiting, shop.childcare) is None  # no longer waiting
+
+
+async def test_a_pickup_code_already_used_in_the_community_is_drawn_again(
+    session: AsyncSession, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draws = iter(["AAAA2222", "AAAA2222", "BBBB3333"])
+    monkeypatch.setattr("services.redemptions.basket.pickup_code", lambda: next(draws))
+    await give(session, shop, "resident_a", 10)
+    await give(session, shop, "resident_b", 10)
+    first = await checkout(
+        session,
+        await actor(session, shop, "resident_a"),
+        basket=Basket(GRID, goods=[GoodsLine(shop.soap, 1)]),
+        idempotency_key="code-1",
+    )
+    second = await checkout(
+        session,
+        await actor(session, shop, "resident_b"),
+        basket=Basket(GRID, goods=[GoodsLine(shop.soap, 1)]),
+        idempotency_key="code-2",
+    )
+    await session.commit()
+    assert (first.pickup_code, second.pickup_code) == ("AAAA2222", "BBBB3333")
+    assert await stock(session, shop.soap) == 98
