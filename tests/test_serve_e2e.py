@@ -54,3 +54,25 @@ async def test_serve_with_demo_data_then_sign_in_and_me(server_url: str, redis_u
     finally:
         await servers.drop_database(server_url, name)
     assert not any("Traceback" in line for line in output), "\n".join(output)
+
+
+@pytest.mark.e2e
+async def test_serve_with_two_workers(server_url: str, redis_url: str) -> None:
+    """``serve --workers 2``: two API processes behind the one port, both answering."""
+    name = f"gridpoints_e2e_workers_{os.getpid()}"
+    database_url = await servers.create_database(server_url, name)
+    try:
+        async with (
+            servers.running_server(database_url, redis_url, "--workers", "2") as (base, output),
+            httpx.AsyncClient(base_url=base, timeout=5) as client,
+        ):
+            for _ in range(20):  # new connections: the kernel spreads them over the workers
+                async with httpx.AsyncClient(base_url=base, timeout=5) as fresh:
+                    answer = await fresh.post("/graphql", json={"query": "{ me { name } }"})
+                    assert answer.status_code == 200 and answer.json()["data"] == {"me": None}
+            assert (await client.get("/readyz")).status_code == 200
+    finally:
+        await servers.drop_database(server_url, name)
+    started = {line for line in output if "Started server process" in line}
+    assert len(started) == 2, "\n".join(output)
+    assert not any("Traceback" in line for line in output), "\n".join(output)
