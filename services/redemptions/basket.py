@@ -252,8 +252,8 @@ async def _checkout(session: AsyncSession, actor: Actor, basket: Basket) -> Rede
         )
         if line.goods_id is not None:
             stock_changed(session, line.goods_id, community_id)
+    lifecycle.changed(session, redemption)  # before the flush: one INSERT for all its events
     await session.flush()
-    lifecycle.changed(session, redemption)
     return redemption
 
 
