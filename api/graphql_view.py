@@ -45,6 +45,7 @@ class GraphQLView(GraphQL[Context, None]):
             language=negotiate(request.headers.get("accept-language")),
             token=bearer_token(request.headers),
             client=client,
+            engine=state.engine,
             headers=response.headers if isinstance(response, Response) else None,
         )
 

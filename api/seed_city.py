@@ -20,17 +20,20 @@ available balance ever goes below zero at any point of the history. ``gridpoints
 and ``gridpoints ledger verify`` prove it on the result.
 
 How it is fast: ids are deterministic (a tag and a number), so no row is read back; each worker
-process loads a slice of the communities with ``COPY`` (asyncpg binary copy); the secondary
-indexes of the big tables are dropped first and rebuilt at the end from their own definitions;
-the load runs with ``session_replication_role = replica`` (as ``pg_restore --disable-triggers``
+process loads a slice of the communities with ``COPY`` (asyncpg binary copy), making the rows
+with little Python per row (see :mod:`api.seed_city_rows`) and with the garbage collector off
+while it makes them (they hold no cycles); the secondary indexes of the big tables are dropped
+first and rebuilt at the end from their own definitions, two at a time on two connections; the
+load runs with ``session_replication_role = replica`` (as ``pg_restore --disable-triggers``
 does), so foreign keys are not checked row by row and the closed-month trigger does not fire:
 no month is closed in the seed, and :func:`verify_foreign_keys` checks every foreign key of the
-loaded tables afterwards in one anti-join each.
+loaded tables afterwards in one anti-join each (also on two connections).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -95,31 +98,45 @@ async def _load_communities(url: str, size: CitySize, communities: list[int], qu
                     queue.put((table, len(records)))
                     records.clear()
 
+        gc.freeze()  # what is loaded by now lives to the end: no collection needs to look at it
         for community in communities:
-            rows.community_rows(size, community, buffers)
+            # a community's rows hold no reference cycles, and the collector would look at
+            # every buffered row again and again while they are made: off meanwhile
+            gc.disable()
+            try:
+                rows.community_rows(size, community, buffers)
+            finally:
+                gc.enable()
             await flush(False)
         await flush(True)
     finally:
         await connection.close()
 
 
-async def _indexes_to_rebuild(connection: asyncpg.Connection) -> list[tuple[str, str]]:
-    """(name, definition) of the big tables' indexes that back no constraint."""
+Index = tuple[str, str, str]  # name, definition, table
+
+
+async def _indexes_to_rebuild(connection: asyncpg.Connection) -> list[Index]:
+    """(name, definition, table) of the big tables' indexes that back no constraint."""
     found = await connection.fetch(
         """
-        SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
+        SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition,
+               t.relname AS table
         FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
         WHERE t.relname = ANY($1::text[]) AND t.relnamespace = 'public'::regnamespace
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
         """,
         list(BIG_TABLES),
     )
-    return [(row["name"], row["definition"]) for row in found]
+    return [(row["name"], row["definition"], row["table"]) for row in found]
 
 
-async def verify_foreign_keys(connection: asyncpg.Connection, tables: list[str]) -> list[str]:
-    """Every single-column foreign key of ``tables`` points at a row: one anti-join each."""
-    keys = await connection.fetch(
+async def verify_foreign_keys(
+    connections: list[asyncpg.Connection], tables: list[str]
+) -> list[str]:
+    """Every single-column foreign key of ``tables`` points at a row: one anti-join each, shared
+    out over ``connections`` (those of the biggest tables first)."""
+    keys = await connections[0].fetch(
         """
         SELECT c.conname, t.relname AS child, a.attname AS column,
                p.relname AS parent, pa.attname AS parent_column
@@ -128,28 +145,35 @@ async def verify_foreign_keys(connection: asyncpg.Connection, tables: list[str])
         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
         JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
         WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 AND t.relname = ANY($1::text[])
+        ORDER BY pg_relation_size(t.oid), c.conname
         """,
         tables,
     )
+    todo = list(keys)  # the biggest last
     problems = []
-    for key in keys:
-        missing = await connection.fetchval(
-            f'SELECT count(*) FROM "{key["child"]}" x WHERE x."{key["column"]}" IS NOT NULL '  # noqa: S608
-            f'AND NOT EXISTS (SELECT 1 FROM "{key["parent"]}" y '
-            f'WHERE y."{key["parent_column"]}" = x."{key["column"]}")'
-        )
-        if missing:
-            problems.append(f"{key['conname']}: {missing} rows point nowhere")
-    return problems
+
+    async def check(connection: asyncpg.Connection) -> None:
+        while todo:
+            key = todo.pop()
+            missing = await connection.fetchval(
+                f'SELECT count(*) FROM "{key["child"]}" x WHERE x."{key["column"]}" IS NOT NULL '  # noqa: S608
+                f'AND NOT EXISTS (SELECT 1 FROM "{key["parent"]}" y '
+                f'WHERE y."{key["parent_column"]}" = x."{key["column"]}")'
+            )
+            if missing:
+                problems.append(f"{key['conname']}: {missing} rows point nowhere")
+
+    await asyncio.gather(*(check(connection) for connection in connections))
+    return sorted(problems)
 
 
-async def _prepare(url: str, size: CitySize) -> list[tuple[str, str]]:
+async def _prepare(url: str, size: CitySize) -> list[Index]:
     connection = await _connect(url)
     try:
         if await connection.fetchval("SELECT 1 FROM org_unit WHERE code = $1", rows.city_code(0)):
             raise RuntimeError("a city is already seeded in this database")
         indexes = await _indexes_to_rebuild(connection)
-        for name, _ in indexes:
+        for name, _, _ in indexes:
             await connection.execute(f"DROP INDEX {name}")
         await connection.execute("SET session_replication_role = replica")
         buffers: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
@@ -164,15 +188,35 @@ async def _prepare(url: str, size: CitySize) -> list[tuple[str, str]]:
         await connection.close()
 
 
-async def _finish(url: str, indexes: list[tuple[str, str]], say: Callable[[str], None]) -> None:
-    connection = await _connect(url)
+async def _finish(url: str, indexes: list[Index], say: Callable[[str], None]) -> None:
+    """Rebuild the dropped indexes (on two connections, those of the biggest tables first), set
+    the identity sequences, vacuum and analyze."""
+    connections = [await _connect(url) for _ in range(2)]
     try:
-        await connection.execute("SET maintenance_work_mem = '512MB'")
-        for name, definition in indexes:
-            started = time.monotonic()
-            await connection.execute(definition)
-            if time.monotonic() - started > 1:
-                say(f"index {name} rebuilt in {time.monotonic() - started:.1f}s")
+        started = time.monotonic()
+        for connection in connections:
+            await connection.execute("SET maintenance_work_mem = '512MB'")
+        sizes: dict[str, int] = dict(
+            await connections[0].fetch(
+                "SELECT relname, pg_relation_size(oid) FROM pg_class "
+                "WHERE relname = ANY($1::text[]) AND relnamespace = 'public'::regnamespace",
+                list(BIG_TABLES),
+            )
+        )
+        todo = sorted(indexes, key=lambda index: sizes.get(index[2], 0))  # the biggest last
+
+        async def rebuild(connection: asyncpg.Connection) -> None:
+            while todo:
+                name, definition, _ = todo.pop()
+                began = time.monotonic()
+                await connection.execute(definition)
+                if time.monotonic() - began > 1:
+                    say(f"index {name} rebuilt in {time.monotonic() - began:.1f}s")
+
+        await asyncio.gather(*(rebuild(connection) for connection in connections))
+        say(f"{len(indexes)} indexes rebuilt in {time.monotonic() - started:.0f}s")
+        started = time.monotonic()
+        connection = connections[0]
         for table, column, ascending in IDENTITY_SEQUENCES:
             edge = "max" if ascending else "min"
             await connection.execute(
@@ -183,26 +227,31 @@ async def _finish(url: str, indexes: list[tuple[str, str]], say: Callable[[str],
         # alone: every scope filter would scan it (46 ms instead of 1 ms for a grid's queue)
         await connection.execute("VACUUM (ANALYZE) org_unit")
         await connection.execute("ANALYZE")
+        say(f"sequences set, vacuumed and analyzed in {time.monotonic() - started:.0f}s")
     finally:
-        await connection.close()
+        for connection in connections:
+            await connection.close()
 
 
-async def _counts(url: str) -> tuple[dict[str, int], list[str]]:
-    connection = await _connect(url)
+async def _counts(url: str, say: Callable[[str], None]) -> tuple[dict[str, int], list[str]]:
+    connections = [await _connect(url) for _ in range(2)]
     try:
         counts = {
             table: int(
-                await connection.fetchval(
+                await connections[0].fetchval(
                     "SELECT reltuples::bigint FROM pg_class WHERE relname = $1", table
                 )
                 or 0
             )
             for table in TABLES
         }
-        problems = await verify_foreign_keys(connection, list(TABLES))
+        started = time.monotonic()
+        problems = await verify_foreign_keys(connections, list(TABLES))
+        say(f"foreign keys checked in {time.monotonic() - started:.0f}s")
         return counts, problems
     finally:
-        await connection.close()
+        for connection in connections:
+            await connection.close()
 
 
 def seed_city(url: str, size: CitySize, console: Console, *, workers: int = 2) -> SeedReport:
@@ -230,7 +279,7 @@ def seed_city(url: str, size: CitySize, console: Console, *, workers: int = 2) -
                 process.terminate()
         console.print(f"rows loaded in {time.monotonic() - started:.0f}s; rebuilding indexes")
         asyncio.run(_finish(url, indexes, console.print))
-    counts, problems = asyncio.run(_counts(url))
+    counts, problems = asyncio.run(_counts(url, console.print))
     return SeedReport(time.monotonic() - started, counts, problems)
 
 

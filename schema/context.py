@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.datastructures import MutableHeaders
 
 from services.auth.service import AuthPolicy, actor_for_token
@@ -41,6 +41,7 @@ class Context:
     token: str | None
     client: str
     connection_params: dict[str, Any] | None = None  # set by Strawberry for WebSocket clients
+    engine: AsyncEngine | None = None  # for the actor's one statement (else the session)
     headers: MutableHeaders | None = None  # the HTTP answer's headers, when there is one
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _session: AsyncSession | None = None
@@ -72,14 +73,19 @@ class Context:
     async def actor(self) -> Actor | None:
         if self._actor is _UNRESOLVED:
             token = self._token()
-            actor = (
-                await self.db(lambda s: actor_for_token(s, self.redis, self.auth, token))
-                if token
-                else None
-            )
+            actor = await self._actor_for(token) if token else None
             if self._actor is _UNRESOLVED:
                 self._actor = actor
         return self._actor
+
+    async def _actor_for(self, token: str) -> Actor | None:
+        """One statement outside the request's transaction (the same answer under READ
+        COMMITTED): a read answered from the response cache then needs no BEGIN and ROLLBACK."""
+        if self.engine is None:
+            return await self.db(lambda s: actor_for_token(s, self.redis, self.auth, token))
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return await actor_for_token(autocommit, self.redis, self.auth, token)
 
     async def require_actor(self) -> Actor:
         actor = await self.actor()

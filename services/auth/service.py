@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.auth import passwords, ratelimit, sessions
 from services.authz import Actor, Grant
@@ -109,7 +109,7 @@ _ACTOR = (
 )
 
 
-async def load_actor(session: AsyncSession, person_id: uuid.UUID) -> Actor | None:
+async def load_actor(session: AsyncSession | AsyncConnection, person_id: uuid.UUID) -> Actor | None:
     """The actor for a person id, with their role grants; None if absent or disabled."""
     rows = (await session.execute(_ACTOR, {"person_id": person_id})).all()
     if not rows:
@@ -129,7 +129,7 @@ async def load_actor(session: AsyncSession, person_id: uuid.UUID) -> Actor | Non
 
 
 async def actor_for_token(
-    session: AsyncSession, redis: Redis, policy: AuthPolicy, token: str
+    session: AsyncSession | AsyncConnection, redis: Redis, policy: AuthPolicy, token: str
 ) -> Actor | None:
     person_id = await sessions.resolve(redis, token, ttl=policy.session_ttl)
     return await load_actor(session, person_id) if person_id else None
