@@ -106,6 +106,12 @@ class Context:
             self._loaders = Loaders(self, await self.actor())
         return self._loaders
 
+    async def between_events(self) -> None:
+        """A subscription's event has been sent: give the connection back while the next one is
+        awaited (a WebSocket may wait for hours) and forget what its loaders cached."""
+        await self.finish(commit=False)
+        self._loaders = None
+
     async def finish(self, *, commit: bool) -> None:
         """End the request's transaction: commit when asked, else roll back."""
         session, self._session = self._session, None

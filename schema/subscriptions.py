@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from functools import partial
 
 import strawberry
@@ -21,12 +22,25 @@ from services.authz import ALL_UNITS, Permission, scope
 from services.catalog import queries as catalog_queries
 from services.demands import queries as demand_queries
 from services.events import outbox
-from services.events.listen import listen
+from services.events.listen import Event, listen
 from services.events.outbox import Topic
 from services.meetings import grants as grant_service
 from services.orders import claims as claim_service
 from services.orders import service as order_service
 from services.redemptions import queries as redemption_queries
+
+
+async def _events(context: Context, channels: list[str]) -> AsyncGenerator[Event, None]:
+    """The channels' events. The request's connection (opened by the actor's lookup or by the
+    last event's fields) is given back before each wait and when the subscription ends: a
+    WebSocket may wait for hours. Use it under ``aclosing`` so the end is not left to the GC."""
+    try:
+        await context.between_events()
+        async for event in listen(context.redis, channels):
+            yield event
+            await context.between_events()
+    finally:
+        await context.between_events()
 
 
 @strawberry.type
@@ -39,19 +53,19 @@ class Subscription:
     ) -> AsyncGenerator[VolunteerOrder, None]:
         context = info.context
         actor = await context.require_actor()
-        await context.finish(commit=False)  # hold no connection while waiting
         if actor.community_id is None:
             return
         channel = outbox.community_channel(actor.community_id)
-        async for event in listen(context.redis, [channel]):
-            if event.topic != Topic.ORDER_PUBLISHED:
-                continue
-            order_id = uuid.UUID(event.payload["orderId"])
-            order = await context.fresh(
-                partial(order_service.find_open_to, actor=actor, order_id=order_id)
-            )
-            if order is not None:
-                yield VolunteerOrder.from_model(order)
+        async with aclosing(_events(context, [channel])) as events:
+            async for event in events:
+                if event.topic != Topic.ORDER_PUBLISHED:
+                    continue
+                order_id = uuid.UUID(event.payload["orderId"])
+                order = await context.fresh(
+                    partial(order_service.find_open_to, actor=actor, order_id=order_id)
+                )
+                if order is not None:
+                    yield VolunteerOrder.from_model(order)
 
     @strawberry.subscription(
         description="Your claims as they change (claimed, promoted, confirmed...)."
@@ -59,46 +73,47 @@ class Subscription:
     async def my_claim_changed(self, info: Info[Context, None]) -> AsyncGenerator[Claim, None]:
         context = info.context
         actor = await context.require_actor()
-        await context.finish(commit=False)
-        async for event in listen(context.redis, [outbox.person_channel(actor.person_id)]):
-            if event.topic not in (Topic.CLAIM_CHANGED, Topic.ORDER_CANCELLED):
-                continue
-            claim_id = uuid.UUID(event.payload["claimId"])
-            found = await context.fresh(
-                partial(claim_service.claims_by_ids, actor=actor, ids=[claim_id])
-            )
-            if claim_id in found:
-                yield Claim.from_model(found[claim_id])
+        async with aclosing(_events(context, [outbox.person_channel(actor.person_id)])) as events:
+            async for event in events:
+                if event.topic not in (Topic.CLAIM_CHANGED, Topic.ORDER_CANCELLED):
+                    continue
+                claim_id = uuid.UUID(event.payload["claimId"])
+                found = await context.fresh(
+                    partial(claim_service.claims_by_ids, actor=actor, ids=[claim_id])
+                )
+                if claim_id in found:
+                    yield Claim.from_model(found[claim_id])
 
     @strawberry.subscription(description="Your grants as they post to your ledger.")
     async def grant_posted(self, info: Info[Context, None]) -> AsyncGenerator[Grant, None]:
         context = info.context
         actor = await context.require_actor()
-        await context.finish(commit=False)
-        async for event in listen(context.redis, [outbox.person_channel(actor.person_id)]):
-            if event.topic != Topic.GRANT_POSTED:
-                continue
-            grant_id = uuid.UUID(event.payload["grantId"])
-            details = await context.fresh(
-                partial(grant_service.details_by_ids, grant_ids=[grant_id])
-            )
-            if grant_id in details:
-                yield Grant.from_detail(details[grant_id])
+        async with aclosing(_events(context, [outbox.person_channel(actor.person_id)])) as events:
+            async for event in events:
+                if event.topic != Topic.GRANT_POSTED:
+                    continue
+                grant_id = uuid.UUID(event.payload["grantId"])
+                details = await context.fresh(
+                    partial(grant_service.details_by_ids, grant_ids=[grant_id])
+                )
+                if grant_id in details:
+                    yield Grant.from_detail(details[grant_id])
 
     @strawberry.subscription(description="Goods of your community as their stock changes.")
     async def stock_changed(self, info: Info[Context, None]) -> AsyncGenerator[Goods, None]:
         context = info.context
         actor = await context.require_actor()
-        await context.finish(commit=False)
         if actor.community_id is None:
             return
-        async for event in listen(context.redis, [outbox.community_channel(actor.community_id)]):
-            if event.topic != Topic.STOCK_CHANGED:
-                continue
-            goods_id = uuid.UUID(event.payload["goodsId"])
-            found = await context.fresh(partial(catalog_queries.goods_by_ids, ids=[goods_id]))
-            if goods_id in found and found[goods_id].active:
-                yield Goods.from_model(found[goods_id])
+        channel = outbox.community_channel(actor.community_id)
+        async with aclosing(_events(context, [channel])) as events:
+            async for event in events:
+                if event.topic != Topic.STOCK_CHANGED:
+                    continue
+                goods_id = uuid.UUID(event.payload["goodsId"])
+                found = await context.fresh(partial(catalog_queries.goods_by_ids, ids=[goods_id]))
+                if goods_id in found and found[goods_id].active:
+                    yield Goods.from_model(found[goods_id])
 
     @strawberry.subscription(
         description="Your redemptions as they change (reserved, written off, cancelled, expired)."
@@ -108,16 +123,16 @@ class Subscription:
     ) -> AsyncGenerator[Redemption, None]:
         context = info.context
         actor = await context.require_actor()
-        await context.finish(commit=False)
-        async for event in listen(context.redis, [outbox.person_channel(actor.person_id)]):
-            if event.topic != Topic.REDEMPTION_CHANGED:
-                continue
-            redemption_id = uuid.UUID(event.payload["redemptionId"])
-            found = await context.fresh(
-                partial(redemption_queries.redemptions_by_ids, actor=actor, ids=[redemption_id])
-            )
-            if redemption_id in found:
-                yield Redemption.from_model(found[redemption_id])
+        async with aclosing(_events(context, [outbox.person_channel(actor.person_id)])) as events:
+            async for event in events:
+                if event.topic != Topic.REDEMPTION_CHANGED:
+                    continue
+                redemption_id = uuid.UUID(event.payload["redemptionId"])
+                found = await context.fresh(
+                    partial(redemption_queries.redemptions_by_ids, actor=actor, ids=[redemption_id])
+                )
+                if redemption_id in found:
+                    yield Redemption.from_model(found[redemption_id])
 
     @strawberry.subscription(
         description="Demands you may see as they change: your own, and as staff those of your "
@@ -127,19 +142,19 @@ class Subscription:
     async def demand_changed(self, info: Info[Context, None]) -> AsyncGenerator[Demand, None]:
         context = info.context
         actor = await context.require_actor()
-        await context.finish(commit=False)
         channels = [outbox.person_channel(actor.person_id)]
         for permission in (Permission.DEMAND_READ, Permission.DEMAND_DEPARTMENT):
             units = scope(actor, permission)
             if units is not ALL_UNITS:  # a system admin follows their own demands only
                 assert isinstance(units, frozenset)
                 channels.extend(outbox.unit_channel(unit) for unit in units)
-        async for event in listen(context.redis, sorted(set(channels))):
-            if event.topic != Topic.DEMAND_CHANGED:
-                continue
-            demand_id = uuid.UUID(event.payload["demandId"])
-            found = await context.fresh(
-                partial(demand_queries.demands_by_ids, actor=actor, ids=[demand_id])
-            )
-            if demand_id in found:
-                yield Demand.from_model(found[demand_id])
+        async with aclosing(_events(context, sorted(set(channels)))) as events:
+            async for event in events:
+                if event.topic != Topic.DEMAND_CHANGED:
+                    continue
+                demand_id = uuid.UUID(event.payload["demandId"])
+                found = await context.fresh(
+                    partial(demand_queries.demands_by_ids, actor=actor, ids=[demand_id])
+                )
+                if demand_id in found:
+                    yield Demand.from_model(found[demand_id])
