@@ -76,8 +76,25 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
+        if _all_unavailable(response_data):  # try again shortly: a server is out of reach
+            response.status_code = 503
+            response.headers["retry-after"] = "1"
         if sub_response.media_type == GRAPHQL_RESPONSE:
             response.headers["content-type"] = GRAPHQL_RESPONSE + "; charset=utf-8"
             if isinstance(response_data, dict) and "data" not in response_data:
                 response.status_code = 400
         return response
+
+
+def _all_unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
+    """Nothing answered, and only because PostgreSQL or Redis was out of reach."""
+    if not isinstance(data, dict) or not data.get("errors"):
+        return False
+    answered = data.get("data")
+    if isinstance(answered, dict) and any(value is not None for value in answered.values()):
+        return False
+    codes = [
+        (error.get("extensions") or {}).get("code") if isinstance(error, dict) else None
+        for error in data.get("errors") or []
+    ]
+    return all(code == "UNAVAILABLE" for code in codes)

@@ -91,7 +91,7 @@ TABLES: dict[str, list[str]] = {
                "category_id", "description", "urgency", "respond_minutes", "resolve_minutes",
                "recovery_minutes", "level", "state", "owner_id", "stage_started_at",
                "stage_accepted_at", "resolved_at", "resolved_level", "closed_at", "outcome",
-               "satisfaction", "reopened", "created_at"],
+               "satisfaction", "reopened", "created_at", "settle_at"],
     "demand_event": ["id", "seq", "community_id", "demand_id", "kind", "level", "actor_id",
                      "unit_id", "at"],
 }  # fmt: skip
@@ -851,7 +851,8 @@ def _demands(
                  60, 1440, "grid", "active" if open_ else "closed", None if open_ else worker,
                  at, None if open_ else at + 5 * MINUTE, None if open_ else solved,
                  None if open_ else "grid", None if open_ else solved + 2 * HOUR,
-                 None if open_ else "solved", None if open_ else 5, 0, at)
+                 None if open_ else "solved", None if open_ else 5, 0, at,
+                 at if open_ else None)
             )  # fmt: skip
             steps = [("reported", who, at)]
             if not open_:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from schema.demands.queries import DemandQuery
 from schema.demands.types import Demand
 from schema.demands.visits import VisitMutation, VisitQuery
 from schema.demands.wishes import Wish, WishMutation, WishQuery
-from schema.errors import UserError
+from schema.errors import UserError, unavailable
 from schema.extensions import ErrorPolicy, RequestTransaction, shared_rules
 from schema.ledger import LedgerMutation, LedgerQuery, LedgerTransfer
 from schema.meetings.mutations import MeetingMutation
@@ -62,6 +63,8 @@ from schema.subscriptions import Subscription
 from services.errors import DomainError, ErrorCode
 from services.i18n import Language, message
 from services.pagination import MAX_FIRST
+
+log = logging.getLogger("gridpoints.graphql")
 
 
 @strawberry.type
@@ -271,6 +274,9 @@ class GridPointsSchema(strawberry.Schema):
         for error in errors:
             original = error.original_error
             if original is None or isinstance(original, DomainError | GraphQLError):
+                continue
+            if unavailable(original):  # an outage, not a bug: one line, no traceback
+                log.warning("a server is out of reach: %r", original)
                 continue
             super().process_errors([error], execution_context)
 

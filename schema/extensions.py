@@ -10,13 +10,25 @@ from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
-from schema.errors import extensions_for
+from schema.errors import extensions_for, unavailable
 from services.errors import DomainError
 from services.i18n import message
 
 log = logging.getLogger("gridpoints.graphql")
 
 INTERNAL = {"en": "Internal server error.", "zh-CN": "服务器内部错误。"}
+UNAVAILABLE = {
+    "en": "The service is briefly unavailable. Please try again.",
+    "zh-CN": "服务暂时不可用，请稍后重试。",
+}
+
+
+def unexpected(error: BaseException | None, language: str) -> tuple[str, dict[str, str]]:
+    """What the client is told about an error that is not a domain error: the message and the
+    extensions (``UNAVAILABLE`` when a server is out of reach, else ``INTERNAL``)."""
+    if unavailable(error):
+        return UNAVAILABLE.get(language, UNAVAILABLE["en"]), {"code": "UNAVAILABLE"}
+    return INTERNAL.get(language, INTERNAL["en"]), {"code": "INTERNAL"}
 
 
 def shared_rules(*limiters: AddValidationRules) -> Callable[[], AddValidationRules]:
@@ -45,17 +57,16 @@ class RequestTransaction(SchemaExtension):
             return
         try:
             await context.finish(commit=self._is_mutation())
-        except Exception:
-            log.exception("commit failed")
+        except Exception as error:
+            if unavailable(error):
+                log.warning("commit failed: a server is out of reach (%r)", error)
+            else:
+                log.exception("commit failed")
             result = self.execution_context.result
             if result is not None:
+                shown, extensions = unexpected(error, context.language.value)
                 result.data = None
-                result.errors = [
-                    GraphQLError(
-                        INTERNAL.get(context.language.value, INTERNAL["en"]),
-                        extensions={"code": "INTERNAL"},
-                    )
-                ]
+                result.errors = [GraphQLError(shown, extensions=extensions)]
 
     def _is_mutation(self) -> bool:
         if self.execution_context.graphql_document is None:
@@ -91,9 +102,5 @@ class ErrorPolicy(SchemaExtension):
             )
         if isinstance(original, GraphQLError):  # e.g. a scalar that failed to parse
             return error
-        return GraphQLError(
-            INTERNAL.get(context.language.value, INTERNAL["en"]),
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "INTERNAL"},
-        )
+        shown, extensions = unexpected(original, context.language.value)
+        return GraphQLError(shown, nodes=error.nodes, path=error.path, extensions=extensions)

@@ -19,17 +19,16 @@ from schema.context import drain_relays
 Captured = list[tuple[str, Any]]
 
 
+RELAY = "FROM outbox_event"  # the relay's first statement (services.events.outbox.relay)
+
+
 @contextmanager
 def capturing(state: AppState) -> Iterator[Captured]:
     statements: Captured = []
-    first: list[Any] = []
+    seen: list[tuple[Any, str, Any]] = []  # (connection, statement, parameters)
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, *rest: Any) -> None:
-        # the request's own connection only: an after-commit outbox relay runs on another
-        if not first:
-            first.append(conn)
-        if conn is first[0]:
-            statements.append((statement, parameters))
+        seen.append((conn, statement, parameters))  # held: no id is reused meanwhile
 
     engine = state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
@@ -37,6 +36,10 @@ def capturing(state: AppState) -> Iterator[Captured]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        # the request's own statements (the actor's, then its transaction's), not those of the
+        # outbox relay that its commit starts on another connection
+        relays = {id(conn) for conn, statement, _ in seen if RELAY in statement}
+        statements.extend((s, p) for conn, s, p in seen if id(conn) not in relays)
 
 
 class InProcess:

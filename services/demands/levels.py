@@ -15,6 +15,7 @@ nobody above them, so their breaches are recorded and the demand stays.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -122,6 +123,28 @@ def project(demand: Demand, now: datetime) -> Projection:
         stage, due = min(late, key=lambda pair: pair[1])
         view.breaches.append(DueBreach(level, stage, due, True))
         level, started, accepted = upper, due, None
+
+
+def next_due(
+    demand: Demand, now: datetime, assignments: Iterable[DemandAssignment] = ()
+) -> datetime | None:
+    """When a settled demand's next clock runs out (the worker settles it then): the holding
+    level's respond and resolve clocks, the assisting departments' response clocks, or the
+    "not rated" closure. None when no clock is left: only a change can start one."""
+    view = project(demand, now)
+    if view.state is DemandState.RESOLVED:
+        assert demand.resolved_at is not None
+        return demand.resolved_at + timedelta(days=CONFIRM_DAYS)
+    if view.state is not DemandState.ACTIVE:
+        return None
+    dues = [view.resolve_due] if view.stage_accepted_at else [view.respond_due, view.resolve_due]
+    if view.level is DemandLevel.DEPARTMENT:
+        dues.extend(
+            row.assigned_at + timedelta(minutes=demand.respond_minutes)
+            for row in assignments
+            if row.role is AssignmentRole.ASSIST and row.returned_at is None and not row.accepted_at
+        )
+    return min((due for due in dues if due >= now), default=None)
 
 
 def assisting_breach(

@@ -24,10 +24,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
+from services import clock
 from services.db import Base, created_at, pg_enum, uuid_pk
 
 
@@ -172,16 +176,28 @@ class Demand(Base):
     comment: Mapped[str | None] = mapped_column(String(COMMENT_MAX))
     reopened: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = created_at()
+    # when the worker should next settle it (:mod:`services.demands.settle`): the next time a
+    # clock runs out; a new or changed demand at once; None: never, until something changes
+    settle_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index("ix_demand_grid_state", "grid_id", "state", "created_at"),
+        Index("ix_demand_settle", "settle_at", postgresql_where=text("settle_at IS NOT NULL")),
         Index("ix_demand_community_state", "community_id", "state"),
         Index("ix_demand_resident", "resident_id", "created_at"),
-        Index("ix_demand_due", "state", "stage_started_at"),
         CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),
         CheckConstraint("reopened BETWEEN 0 AND 1", name="reopened_once"),
         CheckConstraint(_minutes, name="positive_minutes"),
     )
+
+
+@event.listens_for(Demand, "before_insert")
+@event.listens_for(Demand, "before_update")
+def _settle_soon(mapper: Mapper[Demand], connection: Connection, demand: Demand) -> None:
+    """A new or changed demand is settled at the worker's next tick, which then sets when its
+    clocks run out next; :func:`services.demands.settle.settle` sets ``settle_at`` itself."""
+    if not inspect(demand).attrs.settle_at.history.has_changes():
+        demand.settle_at = clock.now()
 
 
 class DemandAssignment(Base):

@@ -10,15 +10,15 @@ changes nothing.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Interval, and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
 from services.demands import access, timeline
-from services.demands.levels import CONFIRM_DAYS, DueBreach, assisting_breach, project
+from services.demands.levels import DueBreach, assisting_breach, next_due, project
 from services.demands.models import (
     AssignmentRole,
     Demand,
@@ -62,10 +62,8 @@ async def _holder(
     return unit.id, person
 
 
-async def _assisting(
-    session: AsyncSession, demand: Demand, moment: datetime
-) -> list[tuple[DueBreach, uuid.UUID | None]]:
-    """Late assisting departments of a demand held at department level (with their unit)."""
+async def _assisting(session: AsyncSession, demand: Demand) -> list[DemandAssignment]:
+    """The assisting departments of a demand held at department level."""
     if demand.level is not DemandLevel.DEPARTMENT:
         return []
     rows = await session.scalars(
@@ -75,8 +73,7 @@ async def _assisting(
             DemandAssignment.returned_at.is_(None),
         )
     )
-    late = ((assisting_breach(demand, row, moment), row.department_id) for row in rows)
-    return [(breach, unit) for breach, unit in late if breach is not None]
+    return list(rows)
 
 
 async def settle(session: AsyncSession, demand: Demand, now: datetime | None = None) -> bool:
@@ -86,7 +83,9 @@ async def settle(session: AsyncSession, demand: Demand, now: datetime | None = N
     changed = False
     # the holder of each level is read as the loop escalates (it clears who held the stage)
     due: list[tuple[DueBreach, uuid.UUID | None]] = [(b, None) for b in view.breaches]
-    due.extend(await _assisting(session, demand, moment))
+    assisting = await _assisting(session, demand)
+    late = ((assisting_breach(demand, row, moment), row.department_id) for row in assisting)
+    due.extend((breach, unit) for breach, unit in late if breach is not None)
     for breach, department_id in due:
         if department_id is None:
             unit_id, person_id = await _holder(session, demand, breach.level)
@@ -135,42 +134,38 @@ async def settle(session: AsyncSession, demand: Demand, now: datetime | None = N
             session, demand, EventKind.CLOSED, at=view.closed_at, note=Outcome.NOT_RATED.value
         )
         changed = True
-    if changed:
-        await session.flush()
+    settle_at = next_due(demand, moment, assisting)
+    if changed or demand.settle_at != settle_at:
+        demand.settle_at = settle_at
+        await session.flush()  # on its own: a change made after this is settled again
     return changed
-
-
-def _shortest_clock() -> ColumnElement[timedelta]:
-    """A demand's shortest stage clock: before it runs out nothing can be due."""
-    minutes = func.least(Demand.respond_minutes, Demand.resolve_minutes, Demand.recovery_minutes)
-    return func.make_interval(0, 0, 0, 0, 0, minutes, type_=Interval)
 
 
 def _next(level: DemandLevel) -> DemandLevel:
     return DemandLevel.COMMUNITY if level is DemandLevel.GRID else DemandLevel.STREET
 
 
-async def settle_due(session: AsyncSession, *, now: datetime | None = None) -> int:
-    """The worker's job: settle every demand whose clock may have run out. Returns how many
-    demands changed. Safe on any number of replicas (SKIP LOCKED) and any number of times."""
+async def settle_due(
+    session: AsyncSession, *, now: datetime | None = None, limit: int = 500
+) -> int:
+    """The worker's job: settle the demands whose ``settle_at`` has come (the next time one of
+    their clocks runs out, or a change). Returns how many demands changed. Safe on any number of
+    replicas (SKIP LOCKED) and any number of times.
+
+    Settling moves ``settle_at`` on, so a settled demand waits for its next clock. It once
+    took every open demand past its shortest clock, settled or not, oldest first: on a city
+    with 100,000 overdue open demands each tick re-read 500 already settled ones (6.6 s of CPU
+    a minute in the API process, bench/reports) and new ones waited behind them."""
     moment = now or clock.now()
     candidates = list(
         await session.scalars(
             select(Demand)
             .where(
-                or_(
-                    and_(
-                        Demand.state == DemandState.ACTIVE,
-                        Demand.stage_started_at + _shortest_clock() <= moment,
-                    ),
-                    and_(
-                        Demand.state == DemandState.RESOLVED,
-                        Demand.resolved_at <= moment - timedelta(days=CONFIRM_DAYS),
-                    ),
-                )
+                Demand.settle_at <= moment,
+                Demand.state.in_([DemandState.ACTIVE, DemandState.RESOLVED]),
             )
-            .order_by(Demand.stage_started_at)
-            .limit(500)
+            .order_by(Demand.settle_at)
+            .limit(limit)
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )

@@ -3,16 +3,19 @@ returned as misrouted, reopened after "unsolved", closed unrated. The clock is f
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cli import OPERATOR
 from api.state import AppState
+from schema.relay import decode_id
 from services import clock
 from services.demands import settle
-from services.demands.models import DemandBreach, DemandPhoto
+from services.demands.models import Demand, DemandBreach, DemandLevel, DemandPhoto
 from services.orgs import service as org_service
 from services.orgs.models import UnitKind
 from tests.demands.helpers import (
@@ -238,3 +241,30 @@ async def test_closed_unrated_after_three_days(demands: Demands, state: AppState
     assert late["errors"] == [{"code": "ALREADY_RATED", "field": None}]
     after = await demands.read("resident_a", demand["id"])
     assert after is not None and kinds(after)[-1] == "CLOSED"
+
+
+async def test_the_worker_moves_on_past_the_demands_it_has_settled(
+    demands: Demands, state: AppState
+) -> None:
+    """Each tick takes a few demands whose time has come; a settled demand waits for its next
+    clock (or for good), so the ticks reach the others."""
+    with clock.frozen(T0) as move:
+        old = [await demands.report() for _ in range(3)]
+        move(T0 + timedelta(days=2))  # the three are at the street, both its clocks run out
+        fresh = await demands.report()
+        move(T0 + timedelta(days=2, minutes=15))  # its grid's 10 minutes are over
+        async with state.sessions() as session, session.begin():
+            changed = [await settle.settle_due(session, limit=2) for _ in range(3)]
+        assert changed == [2, 2, 0]
+        async with state.sessions() as session:
+            found = await session.execute(select(Demand.id, Demand.level, Demand.settle_at))
+            rows = {row.id: (row.level, row.settle_at) for row in found}
+    assert rows[local(fresh)] == (
+        DemandLevel.COMMUNITY,
+        T0 + timedelta(days=2, minutes=20),  # the community's 10 minutes to respond
+    )
+    assert [rows[local(d)] for d in old] == [(DemandLevel.STREET, None)] * 3
+
+
+def local(demand: dict[str, Any]) -> uuid.UUID:
+    return decode_id(demand["id"], "Demand", field="id")
