@@ -128,6 +128,9 @@ async def _main(run: Run) -> None:
         started = time.monotonic()
         world.seed(database_url, redis_url, run.size)
         run.data["seed_seconds"] = round(time.monotonic() - started, 1)
+    blocks = await world.prewarm(database_url)
+    run.data["prewarmed_mb"] = round(blocks * 8 / 1024) if blocks is not None else None
+    run.say(f"prewarmed: {run.data['prewarmed_mb']} MB")
     claimants = 500
     the_world = await world.build(
         database_url, redis_url, run.size, actors=2000, claimants=claimants

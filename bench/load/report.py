@@ -96,6 +96,7 @@ def markdown(data: dict[str, Any]) -> str:
         + (f"; the city's own seed: {data['seed']}" if data.get("seed") else ""),
         f"- the API's background worker: {data.get('api_worker', 'on')}",
         f"- API processes (`gridpoints serve --workers`): {data.get('api_processes', 1)}",
+        f"- read into the OS cache before the run (pg_prewarm): {data.get('prewarmed_mb')} MB",
         "",
         "## Targets",
         "",
