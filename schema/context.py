@@ -41,7 +41,8 @@ class Context:
     token: str | None
     client: str
     connection_params: dict[str, Any] | None = None  # set by Strawberry for WebSocket clients
-    engine: AsyncEngine | None = None  # for the actor's one statement (else the session)
+    engine: AsyncEngine | None = None  # for a query's actor lookup (else the session)
+    writes: bool = False  # a mutation: it needs the session anyway (set before execution)
     headers: MutableHeaders | None = None  # the HTTP answer's headers, when there is one
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _session: AsyncSession | None = None
@@ -79,9 +80,10 @@ class Context:
         return self._actor
 
     async def _actor_for(self, token: str) -> Actor | None:
-        """One statement outside the request's transaction (the same answer under READ
-        COMMITTED): a read answered from the response cache then needs no BEGIN and ROLLBACK."""
-        if self.engine is None:
+        """For a query, one statement outside the request's transaction (the same answer under
+        READ COMMITTED): a read answered from the response cache then needs no BEGIN and
+        ROLLBACK. A mutation uses its session: a claim storm of 500 waited twice for the pool."""
+        if self.engine is None or self.writes:  # one pool checkout, not two
             return await self.db(lambda s: actor_for_token(s, self.redis, self.auth, token))
         async with self.engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")

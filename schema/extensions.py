@@ -50,6 +50,12 @@ class RequestTransaction(SchemaExtension):
     reporting success.
     """
 
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.writes = self._is_mutation()
+        yield
+
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
