@@ -30,9 +30,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.catalog.queries import community_of
 from schema.context import Context
-from schema.relay import decode_optional_id
-from services.authz import Actor, Permission, scope
+from services.authz import Actor
+from services.catalog import queries as catalog_queries
 from services.errors import DomainError
 from services.events import versions
 
@@ -58,20 +59,16 @@ def _exact(actor: Actor) -> str:
 
 
 def _goods(args: dict[str, Any], actor: Actor) -> Scope | None:
-    """The goods list depends on the viewer only through their community (the default) and
-    whether they manage the catalog (staff also see inactive goods): every customer of a
-    community shares one answer."""
+    """The goods list depends on the viewer only through the community (theirs by default) and
+    whether they see it as a customer: every customer of a community shares one answer."""
     if args.get("affordable"):  # priced within *my* points: the person's own answer
         return None
     try:
-        community = decode_optional_id(args.get("communityId"), "OrgUnit", field="communityId")
+        community = community_of(actor, args.get("communityId"))
     except DomainError:
-        return None  # let the resolver answer the bad id
-    community = community or actor.community_id
-    if community is None:
-        return None
-    customer = not scope(actor, Permission.CATALOG_MANAGE)
-    return Scope((versions.catalog(community),), "customer" if customer else _exact(actor))
+        return None  # let the resolver answer the bad or missing id
+    audience = "customer" if catalog_queries.sees_customer_catalog(actor) else _exact(actor)
+    return Scope((versions.catalog(community),), audience)
 
 
 # A root field -> what a call of it reads and who shares its answer; None: not cacheable.

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
-from services.authz import Actor, Permission, allows
+from services.authz import Actor, Permission, allows, scope
 from services.catalog import windows
 from services.catalog.models import Goods, Service, ServiceSession, Venue, VenueOpening
 from services.errors import DomainError, ErrorCode
@@ -35,6 +35,13 @@ MAX_DAYS = 31
 async def _manages(session: AsyncSession, actor: Actor, community_id: uuid.UUID) -> bool:
     path = await session.scalar(select(OrgUnit.path).where(OrgUnit.id == community_id))
     return path is not None and allows(actor, Permission.CATALOG_MANAGE, path)
+
+
+def sees_customer_catalog(actor: Actor) -> bool:
+    """Does ``actor`` see every community's goods as any customer does (active goods only, what
+    :func:`list_goods` shows)? Not when they manage a catalog anywhere: then what they see
+    depends on which (the response cache shares answers by this)."""
+    return not scope(actor, Permission.CATALOG_MANAGE)
 
 
 async def list_goods(

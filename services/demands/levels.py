@@ -140,11 +140,19 @@ def next_due(
     dues = [view.resolve_due] if view.stage_accepted_at else [view.respond_due, view.resolve_due]
     if view.level is DemandLevel.DEPARTMENT:
         dues.extend(
-            row.assigned_at + timedelta(minutes=demand.respond_minutes)
+            due
             for row in assignments
-            if row.role is AssignmentRole.ASSIST and row.returned_at is None and not row.accepted_at
+            if not row.accepted_at and (due := _assisting_due(demand, row)) is not None
         )
     return min((due for due in dues if due >= now), default=None)
+
+
+def _assisting_due(demand: Demand, assignment: DemandAssignment) -> datetime | None:
+    """When an assisting department must have accepted (None: not an assisting one, or
+    returned)."""
+    if assignment.role is not AssignmentRole.ASSIST or assignment.returned_at is not None:
+        return None
+    return assignment.assigned_at + timedelta(minutes=demand.respond_minutes)
 
 
 def assisting_breach(
@@ -153,9 +161,9 @@ def assisting_breach(
     """An assisting department's own response clock: accept within ``respond_minutes`` of being
     summoned, while the demand is still open. (The lead's clock is the department level's own
     respond stage, judged by :func:`project`.)"""
-    if assignment.role is not AssignmentRole.ASSIST or assignment.returned_at is not None:
+    due = _assisting_due(demand, assignment)
+    if due is None:
         return None
-    due = assignment.assigned_at + timedelta(minutes=demand.respond_minutes)
     stopped = assignment.accepted_at or demand.resolved_at or demand.closed_at or now
     if stopped > due:
         return DueBreach(DemandLevel.DEPARTMENT, Stage.RESPOND, due, False)
