@@ -67,6 +67,10 @@ async def test_selection_is_live_then_frozen_and_statistics_add_up(
         people = (await api(STATS, {"c": c1, "g": "PERSON"}, token=admin)).data["pointsStatistics"]
         assert sum(row["earned"] for row in people) == credits
         assert sum(row["spent"] for row in people) == debits
+        grids = (await api(STATS, {"c": c1, "g": "GRID"}, token=admin)).data["pointsStatistics"]
+        assert sum(row["earned"] for row in grids) == credits
+        assert sum(row["spent"] for row in grids) == debits
+        assert len({row["keyId"] for row in grids}) < len({row["keyId"] for row in people})
 
         resident = await api.sign_in("13900000001", "gridpoints2026")
         denied = await api(STATS, {"c": c1, "g": "PERSON"}, token=resident)
