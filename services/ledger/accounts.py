@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,14 +39,11 @@ async def _account(
     kind: PointKind,
     person_id: uuid.UUID | None,
 ) -> Account:
-    owner = Account.person_id.is_(None) if person_id is None else Account.person_id == person_id
-    stmt = (
-        select(Account)
-        .where(Account.community_id == community_id, Account.type == type, Account.kind == kind)
-        .where(owner)
-        .execution_options(populate_existing=True)
-    )
-    account = await session.scalar(stmt)
+    stmt = _OWNED_BY_SYSTEM if person_id is None else _OWNED_BY_PERSON
+    params = {"the_community": community_id, "the_type": type, "the_kind": kind}
+    if person_id is not None:
+        params["the_person"] = person_id
+    account = await session.scalar(stmt, params)
     if account is None:
         # Created under the community's head lock like every other ledger write (so a first-time
         # insert never waits on a head holder that waits on it); the UNIQUE owner index decides
@@ -57,6 +54,26 @@ async def _account(
             .values(community_id=community_id, type=type, kind=kind, person_id=person_id)
             .on_conflict_do_nothing()
         )
-        account = await session.scalar(stmt)
+        account = await session.scalar(stmt, params)
         assert account is not None
     return account
+
+
+def _owned_by(owner: ColumnElement[bool]) -> Select[Account]:
+    """Built once, values bound per call: every checkout, grant and posting looks up two
+    accounts, and building the statement and its cache key each time cost more CPU than
+    PostgreSQL spends answering it."""
+    return (
+        select(Account)
+        .where(
+            Account.community_id == bindparam("the_community"),
+            Account.type == bindparam("the_type"),
+            Account.kind == bindparam("the_kind"),
+            owner,
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+_OWNED_BY_PERSON = _owned_by(Account.person_id == bindparam("the_person"))
+_OWNED_BY_SYSTEM = _owned_by(Account.person_id.is_(None))

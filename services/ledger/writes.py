@@ -26,7 +26,17 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal, cast
 
-from sqlalchemy import CompoundSelect, Table, bindparam, exists, literal, or_, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    Executable,
+    Table,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -192,37 +202,63 @@ async def write(
 ) -> Transfer | None:
     """INSERT the transfer; in the same statement, only if it went in, move the chain head (for a
     posting) and apply the counter changes ``then``. None if ``conflict_on`` stopped it."""
-    inserted = insert(TRANSFERS).values(row)
+    moves = [(account_id, {n: d for n, d in changes.items() if d}) for account_id, changes in then]
+    shape = (
+        tuple(row),
+        conflict_on,
+        row["seq"] is not None,
+        tuple(tuple(sorted(c)) for _, c in moves),
+    )
+    params = {f"row_{name}": value for name, value in row.items()}
+    for number, (account_id, changes) in enumerate(moves):
+        params[f"then_{number}"] = account_id
+        params.update({f"then_{number}_{name}": delta for name, delta in changes.items()})
+    try:
+        written_row: Transfer | None = await session.scalar(_write_statement(*shape), params)
+    except IntegrityError as error:
+        if PERIOD_CLOSED_MARK in str(error.orig):
+            raise DomainError(ErrorCode.PERIOD_CLOSED, field=BOOKED_ON_FIELD) from error
+        raise
+    return written_row
+
+
+@cache
+def _write_statement(
+    columns: tuple[str, ...],
+    conflict_on: str | None,
+    chained: bool,
+    moves: tuple[tuple[str, ...], ...],
+) -> Executable:
+    """:func:`write`'s statement, built once per shape with the values as bound parameters
+    (named ``row_<column>`` and ``then_<n>[_<counter>]``: no column's name, so that no UPDATE or
+    INSERT takes one for a value of its own)."""
+    inserted = insert(TRANSFERS).values(
+        {name: bindparam(f"row_{name}", type_=TRANSFERS.c[name].type) for name in columns}
+    )
     if conflict_on is not None:
         inserted = inserted.on_conflict_do_nothing(index_elements=[conflict_on])
     written = inserted.returning(*TRANSFERS.c).cte("written")
     went_in = exists(select(literal(1)).select_from(written))
     followers = []
-    if row["seq"] is not None:
+    if chained:
         followers.append(
             update(HEADS)
-            .where(HEADS.c.community_id == row["community_id"], went_in)
-            .values(seq=row["seq"], hash=row["hash"])
+            .where(HEADS.c.community_id == bindparam("row_community_id"), went_in)
+            .values(seq=bindparam("row_seq"), hash=bindparam("row_hash"))
             .cte("head")
         )
-    for number, (account_id, changes) in enumerate(then):
-        deltas = {name: ACCOUNTS.c[name] + delta for name, delta in changes.items() if delta}
+    for number, names in enumerate(moves):
+        deltas = {name: ACCOUNTS.c[name] + bindparam(f"then_{number}_{name}") for name in names}
         followers.append(
             update(ACCOUNTS)
-            .where(ACCOUNTS.c.id == account_id, went_in)
+            .where(ACCOUNTS.c.id == bindparam(f"then_{number}"), went_in)
             .values(deltas)
             .cte(f"account_{number}")
         )
     stmt = select(written)
     if followers:
         stmt = stmt.add_cte(*followers)
-    try:
-        written_row: Transfer | None = await session.scalar(select(Transfer).from_statement(stmt))
-    except IntegrityError as error:
-        if PERIOD_CLOSED_MARK in str(error.orig):
-            raise DomainError(ErrorCode.PERIOD_CLOSED, field=BOOKED_ON_FIELD) from error
-        raise
-    return written_row
+    return select(Transfer).from_statement(stmt)
 
 
 async def check_booking(
