@@ -99,9 +99,7 @@ async def rows(
             *in_range
         ),
     ).subquery("sides")
-    month = cast(func.date_trunc("month", cast(sides.c.booked_on, DateTime())), Date).label(
-        "month"
-    )
+    month = cast(func.date_trunc("month", cast(sides.c.booked_on, DateTime())), Date).label("month")
     key = {
         GroupBy.PERSON: Account.person_id,
         GroupBy.GRID: Household.grid_id,
