@@ -2,7 +2,8 @@
 
 With ``DATABASE_URL`` set, the suite creates its own database on that server (named
 ``gridpoints_test_<pid>``, dropped at the end) so the database the URL names is never touched. With
-``REDIS_URL`` set, it uses logical database 15 of that server and flushes it between tests.
+``REDIS_URL`` set, it uses logical database 15 (or ``GRIDPOINTS_TEST_REDIS_DB``) of that
+server and flushes it between tests.
 Without them, it starts an embedded PostgreSQL and an embedded Redis in a temporary folder:
 the zero-setup path, the same code the app uses.
 """
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from api import embedded
 
-TEST_REDIS_DB = 15
+TEST_REDIS_DB = int(os.environ.get("GRIDPOINTS_TEST_REDIS_DB", "15"))  # parallel runs: one each
 
 
 def redis_url(data_dir: Path) -> str:
