@@ -84,7 +84,12 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         background = (
             asyncio.create_task(
-                worker.run(state.sessions, state.redis, interval=settings.worker_interval)
+                worker.run(
+                    state.sessions,
+                    state.redis,
+                    interval=settings.worker_interval,
+                    store=settings.photo_store,
+                )
             )
             if settings.worker_interval > 0
             else None

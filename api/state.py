@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from api.settings import Settings
+from services import images
 from services.auth.service import AuthPolicy
 
 
@@ -25,6 +27,7 @@ class AppState:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     auth: AuthPolicy
+    decodes: asyncio.Semaphore  # uploaded images being decoded at once (services.images)
 
     @classmethod
     def open(cls, settings: Settings, database_url: str, redis_url: str) -> AppState:
@@ -43,6 +46,7 @@ class AppState:
                 "server_settings": {"jit": "off"},
             },
         )
+        images.configure(max_pixels=settings.photo_max_pixels)
         return cls(
             settings=settings,
             database_url=database_url,
@@ -56,6 +60,7 @@ class AppState:
                 attempts_per_client=settings.signin_attempts_per_client,
                 window=settings.signin_window,
             ),
+            decodes=asyncio.Semaphore(settings.photo_decode_concurrency),
         )
 
     async def close(self) -> None:

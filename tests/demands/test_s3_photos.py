@@ -10,6 +10,7 @@ AWS's own test vector.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import socket
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from api.settings import Settings
 from services.storage import S3Store, sign
@@ -108,15 +110,21 @@ async def test_photos_go_to_the_bucket_and_come_back_only_to_those_who_may_see_t
     status, photo = await demands.upload("resident_a", PNG)
     assert status == 201
     [key] = await keys(bucket)
-    assert key.endswith(".png")
-    assert await bucket.get(key) == PNG
+    assert key.endswith(".jpg")  # re-encoded: what is stored is a fresh JPEG
+    stored = await bucket.get(key)
+    assert stored is not None
+    assert Image.open(io.BytesIO(stored)).format == "JPEG"
     assert not await asyncio.to_thread(photo_dir.exists)  # nothing went to the folder
 
     own = await demands.api.client.get(
         f"/photos/{photo['id']}",
         headers={"Authorization": f"Bearer {await demands.token('resident_a')}"},
     )
-    assert (own.status_code, own.content, own.headers["content-type"]) == (200, PNG, "image/png")
+    assert (own.status_code, own.content, own.headers["content-type"]) == (
+        200,
+        stored,
+        "image/jpeg",
+    )
     other = await demands.api.client.get(
         f"/photos/{photo['id']}",
         headers={"Authorization": f"Bearer {await demands.token('resident_b')}"},
