@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from services.errors import DomainError, ErrorCode
 
@@ -83,9 +83,9 @@ def reencode(data: bytes, *, max_pixels: int) -> Encoded:
     """The image in ``data`` as a clean JPEG, or a typed refusal (never another exception)."""
     try:
         image = _decode(data, max_pixels)
-        upright = ImageOps.exif_transpose(image)
-        pixels = _flatten(upright)
-        pixels.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+        # smaller first (the full-size pixels go early; the EXIF stays), then upright, then RGB
+        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+        pixels = _flatten(ImageOps.exif_transpose(image))
         pixels.info.clear()
         out = io.BytesIO()
         pixels.save(out, "JPEG", quality=QUALITY, optimize=True)
@@ -93,9 +93,10 @@ def reencode(data: bytes, *, max_pixels: int) -> Encoded:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_many_pixels(max_pixels) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, IndexError):
-        # what Pillow's decoders raise on bytes that are not what they claim to be
-        raise broken() from None
     except MemoryError:
         raise too_many_pixels(max_pixels) from None
+    except Exception:
+        # Pillow's decoders raise OSError, SyntaxError, ValueError, struct.error, EOFError... on
+        # bytes that are not what they claim to be: all of it is the upload's fault, none a 500
+        raise broken() from None
     return Encoded(out.getvalue(), CONTENT_TYPE, pixels.width, pixels.height)

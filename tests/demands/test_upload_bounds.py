@@ -12,7 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 from PIL import ExifTags, Image
 from redis.asyncio import Redis
 from sqlalchemy import func, select, update
@@ -366,3 +368,36 @@ async def test_the_worker_deletes_photos_never_attached_after_a_day(
     again = await worker.tick(state.sessions, state.redis, store=settings.photo_store)
     assert again["photos_purged"] == 0
     assert len(stored_files(photo_dir)) == 2
+
+
+# --- hostile bytes never get past the decoder as anything but a typed refusal ---------------------
+
+SEEDS = [image("PNG", (24, 16)), image("JPEG", (24, 16)), image("WEBP", (24, 16)), gps_jpeg()]
+
+
+def reencode_or_code(data: bytes) -> images.Encoded | ErrorCode:
+    try:
+        return images.reencode(data, max_pixels=40_000_000)
+    except DomainError as error:
+        return error.code
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    seed=st.sampled_from(SEEDS),
+    cut=st.integers(min_value=0, max_value=400),
+    flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6),
+)
+def test_mangled_images_are_refused_or_re_encoded(
+    seed: bytes, cut: int, flips: list[tuple[int, int]]
+) -> None:
+    data = bytearray(seed[: max(len(seed) - cut, 0)])
+    for at, value in flips:
+        if data:
+            data[at % len(data)] = value
+    outcome = reencode_or_code(bytes(data))
+    if isinstance(outcome, ErrorCode):
+        assert outcome in {ErrorCode.UPLOAD_BROKEN, ErrorCode.UPLOAD_TOO_MANY_PIXELS}
+    else:
+        assert Image.open(io.BytesIO(outcome.data)).format == "JPEG"
+        assert max(outcome.width, outcome.height) <= images.MAX_SIDE
