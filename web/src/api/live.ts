@@ -12,7 +12,7 @@ import {
   OnOrderPublishedDocument,
   OnStockChangedDocument,
 } from '@/generated/graphql'
-import { session } from '@/session'
+import { session, signedOut } from '@/session'
 
 export type Notice = { id: number; key: string; params: Record<string, string | number>; at: Date; to?: string }
 
@@ -104,7 +104,13 @@ function connect(): void {
     lazy: false,
     on: {
       connected: () => (live.connected = true),
-      closed: () => (live.connected = false),
+      // 4401: the server closed the socket because the session ended (signed out elsewhere,
+      // password changed, expired): this page is signed out too. 4403 (roles changed) and
+      // 1013 (server busy) are retried by graphql-ws.
+      closed: (event) => {
+        live.connected = false
+        if ((event as CloseEvent | undefined)?.code === 4401 && session.token === token) signedOut()
+      },
     },
   })
   subscribe(OnOrderPublishedDocument, (d) =>
