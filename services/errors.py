@@ -88,6 +88,8 @@ class ErrorCode(StrEnum):
     # evaluation
     ALREADY_SCORED = "already_scored"
     NO_SERVICE_HOURS = "no_service_hours"
+    # issue 13 item 4: a party member registers (报到) with the community they live in only
+    PARTY_REGISTRATION_NOT_HOME = "party_registration_not_home"
 
 
 class DomainError(Exception):

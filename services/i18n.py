@@ -293,6 +293,11 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "尚无经确认的志愿服务记录，暂不能开具证明。",
         Language.EN: "There is no confirmed volunteer service to certify yet.",
     },
+    # issue 13 item 4
+    ErrorCode.PARTY_REGISTRATION_NOT_HOME: {
+        Language.ZH_CN: "只能向您居住的社区（您家庭住户所在的社区）报到。",
+        Language.EN: "You can only register with the community you live in (your household's).",
+    },
 }
 
 UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {
