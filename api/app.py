@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -18,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api import logs, worker
+from api.client_address import ClientAddressMiddleware
 from api.downloads import ROUTES as DOWNLOAD_ROUTES
 from api.graphql_view import GraphQLView
 from api.ledger_export import ROUTES as LEDGER_ROUTES
@@ -124,7 +126,8 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
         routes.append(Mount("/", StaticFiles(directory=web, html=True), name="web"))
     else:
         log.warning("no web app found: / is not served", extra={"looked_in": str(WEB)})
-    app = Starlette(routes=routes, lifespan=lifespan)
+    client_addresses = Middleware(ClientAddressMiddleware, proxies=settings.trusted_proxy_networks)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[client_addresses])
     app.state.gridpoints = state
     return app
 

@@ -14,7 +14,7 @@ import os
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -121,8 +121,7 @@ def serve(
             workers=processes,
             host=host or settings.host,
             port=port or settings.port,
-            log_config=None,
-            proxy_headers=True,
+            **_uvicorn_options(),
         )
         return
     application = create_app(settings, database_url=database_url, redis_url=redis_url)
@@ -130,9 +129,15 @@ def serve(
         application,
         host=host or settings.host,
         port=port or settings.port,
-        log_config=None,
-        proxy_headers=True,
+        **_uvicorn_options(),
     )
+
+
+def _uvicorn_options() -> dict[str, Any]:
+    """Uvicorn never rewrites the client address from forwarded headers (it would trust them from
+    127.0.0.1, i.e. from every local client, or from FORWARDED_ALLOW_IPS): the app does, for
+    GRIDPOINTS_TRUSTED_PROXIES only (api/client_address.py), so the two cannot disagree."""
+    return {"log_config": None, "proxy_headers": False}
 
 
 @db_app.command("upgrade")

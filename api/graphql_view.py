@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from api.client_address import client_of
 from api.state import AppState
 from schema.context import Context
 from schema.ws import TransportWSHandler
@@ -40,14 +41,13 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = self.state
-        client = request.client.host if request.client else "unknown"
         return Context(
             sessions=state.sessions,
             redis=state.redis,
             auth=state.auth,
             language=negotiate(request.headers.get("accept-language")),
             token=bearer_token(request.headers),
-            client=client,
+            client=client_of(request),
             engine=state.engine,
             headers=response.headers if isinstance(response, Response) else None,
             hub=state.hub,

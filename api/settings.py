@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.client_address import TrustedProxies, parse_trusted_proxies
 from services.auth import passwords
 from services.demands.photos import UploadPolicy
 from services.demands.quota import PhotoQuota
@@ -71,10 +72,25 @@ class Settings(BaseSettings):
     signin_attempts_per_phone: int = 10
     signin_attempts_per_client: int = 50
     signin_window: int = 15 * 60
+    # issue 13 item 3: the proxies whose X-Forwarded-For names the client (IPs/CIDRs, comma-
+    # separated); empty trusts none, so the TCP peer is the client (api/client_address.py)
+    trusted_proxies: str = ""
     password_time_cost: int = 3
     password_memory_kib: int = 65536
 
     demo_password: str = "gridpoints2026"  # noqa: S105 (the documented demo password)
+
+    @property
+    def trusted_proxy_networks(self) -> TrustedProxies:
+        return parse_trusted_proxies(self.trusted_proxies)
+
+    @model_validator(mode="after")
+    def _proxies_readable(self) -> Settings:
+        try:
+            parse_trusted_proxies(self.trusted_proxies)
+        except ValueError as error:
+            raise ValueError(f"GRIDPOINTS_TRUSTED_PROXIES: {error}") from error
+        return self
 
     @property
     def photos_path(self) -> Path:

@@ -98,6 +98,8 @@ class ErrorCode(StrEnum):
     SERVER_BUSY = "server_busy"
     SUBSCRIPTION_TOO_SLOW = "subscription_too_slow"
     SIGNED_OUT = "signed_out"
+    # issue 13 item 4: a party member registers (报到) with the community they live in only
+    PARTY_REGISTRATION_NOT_HOME = "party_registration_not_home"
 
 
 class DomainError(Exception):

@@ -333,6 +333,11 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "登录已失效，请重新登录。",
         Language.EN: "Your session has ended; sign in again.",
     },
+    # issue 13 item 4
+    ErrorCode.PARTY_REGISTRATION_NOT_HOME: {
+        Language.ZH_CN: "只能向您居住的社区（您家庭住户所在的社区）报到。",
+        Language.EN: "You can only register with the community you live in (your household's).",
+    },
 }
 
 UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {

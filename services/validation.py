@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from services.errors import DomainError, ErrorCode
 
-_PHONE = re.compile(r"1\d{10}")
+_PHONE = re.compile(r"1[0-9]{10}")
+# What people type between digits: spaces of any kind, dashes, dots, brackets (after NFKC folds
+# full-width forms to ASCII).
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015.()·]")
+_COUNTRY_PREFIXES = ("+86", "0086", "86")
 
 
 def text(value: str | None, *, field: str, max_length: int, required: bool = True) -> str | None:
@@ -28,8 +33,18 @@ def required_text(value: str | None, *, field: str, max_length: int) -> str:
 
 
 def phone(value: str, *, field: str = "phone") -> str:
-    """A mainland mobile number: 11 digits starting with 1 (spaces and dashes are dropped)."""
-    cleaned = re.sub(r"[\s-]", "", value)[:32]
+    """A mainland mobile number in its one stored form: 11 ASCII digits starting with 1.
+
+    Every way of typing the same number gives the same value: full-width characters are folded
+    (NFKC), separators dropped and a ``+86``/``0086``/``86`` country prefix removed. Sign-in counts
+    its per-phone limit on this value, so ``139-0000-0099`` is the same account as ``13900000099``.
+    """
+    folded = unicodedata.normalize("NFKC", value[:64])
+    cleaned = _SEPARATORS.sub("", folded)
+    for prefix in _COUNTRY_PREFIXES:
+        if cleaned.startswith(prefix) and len(cleaned) == len(prefix) + 11:
+            cleaned = cleaned[len(prefix) :]
+            break
     if not _PHONE.fullmatch(cleaned):
         raise DomainError(ErrorCode.INVALID_PHONE, field=field)
     return cleaned

@@ -5,6 +5,7 @@ A structural check only (no Docker here); `docker-compose config -q` validates t
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,17 @@ def test_one_published_port_on_the_load_balancer() -> None:
     assert "server api1:8000" in nginx
     assert "server api2:8000" in nginx
     assert "proxy_set_header Upgrade $http_upgrade;" in nginx
+
+
+def test_the_api_trusts_forwarded_headers_from_the_load_balancer_only() -> None:
+    """Issue 13 item 3: the replicas trust X-Forwarded-For from nginx's fixed address alone."""
+    data = compose()
+    lb_address = data["services"]["lb"]["networks"]["default"]["ipv4_address"]
+    subnet = data["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(lb_address) in ipaddress.ip_network(subnet)
+    for name in ("api1", "api2"):
+        environment = data["services"][name]["environment"]
+        assert environment["GRIDPOINTS_TRUSTED_PROXIES"] == lb_address
+        assert "FORWARDED_ALLOW_IPS" not in environment  # uvicorn does not rewrite addresses
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert nginx.count("proxy_set_header X-Forwarded-For $remote_addr;") == 2  # overwritten

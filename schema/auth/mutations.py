@@ -89,6 +89,7 @@ class AuthMutation:
             lambda s, actor: auth_service.change_password(
                 s,
                 context.redis,
+                context.auth,
                 actor,
                 current_password=input.current_password,
                 new_password=input.new_password,

@@ -31,15 +31,15 @@ class SignedIn:
     person: Person
 
 
-async def _count_attempt(redis: Redis, policy: AuthPolicy, phone: str, client: str) -> None:
-    """Every attempt counts (an alias or a batched operation is one more attempt)."""
-    for key, limit in (
-        (f"signin:client:{client}", policy.attempts_per_client),
-        (f"signin:phone:{phone}", policy.attempts_per_phone),
-    ):
-        retry_after = await ratelimit.hit(redis, key, limit=limit, window=policy.window)
-        if retry_after is not None:
-            raise DomainError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
+async def _count(redis: Redis, policy: AuthPolicy, key: str, limit: int) -> None:
+    retry_after = await ratelimit.hit(redis, key, limit=limit, window=policy.window)
+    if retry_after is not None:
+        raise DomainError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
+
+
+async def _count_account(redis: Redis, policy: AuthPolicy, phone: str) -> None:
+    """One guess at the password of the account at ``phone`` (normalized: one key per account)."""
+    await _count(redis, policy, f"signin:phone:{phone}", policy.attempts_per_phone)
 
 
 async def sign_in(
@@ -51,8 +51,12 @@ async def sign_in(
     password: str,
     client: str,
 ) -> SignedIn:
-    await _count_attempt(redis, policy, phone.strip()[:32], client)
+    """Every attempt counts (an alias or a batched operation is one more attempt): once for the
+    client address, and once for the account, keyed by the normalized phone, so every way of
+    typing one number shares its limit. A malformed phone counts for the client only."""
+    await _count(redis, policy, f"signin:client:{client}", policy.attempts_per_client)
     phone = normalize_phone(phone)
+    await _count_account(redis, policy, phone)
     person = await session.scalar(select(Person).where(Person.phone == phone))
     stored = person.password_hash if person else None
     if not await asyncio.to_thread(passwords.verify, stored, password[:256]):
@@ -74,15 +78,20 @@ async def sign_out(redis: Redis, token: str) -> None:
 async def change_password(
     session: AsyncSession,
     redis: Redis,
+    policy: AuthPolicy,
     actor: Actor,
     *,
     current_password: str,
     new_password: str,
     current_token: str | None,
 ) -> int:
-    """Set a new password; every other session of the person is revoked. Returns how many."""
+    """Set a new password; every other session of the person is revoked. Returns how many.
+
+    The current password is a guess like a sign-in's: it counts against the account's limit
+    (a stolen session must not become an unlimited password oracle)."""
     person = await session.get(Person, actor.person_id)
     assert person is not None
+    await _count_account(redis, policy, person.phone)
     if not await asyncio.to_thread(passwords.verify, person.password_hash, current_password[:256]):
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, field="currentPassword")
     passwords.check_strength(new_password)

@@ -88,6 +88,8 @@ class Household(Base):
 
     __table_args__ = (
         UniqueConstraint("community_id", "address", name="uq_household_community_address"),
+        # what a person's (household, community) pair refers to (person.household_community)
+        UniqueConstraint("id", "community_id", name="uq_household_id_community"),
         Index("ix_household_grid_address", "grid_id", "address", "id"),
     )
 

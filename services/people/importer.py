@@ -128,7 +128,12 @@ async def _grids_by_code(session: AsyncSession, codes: set[str]) -> dict[str, Or
 
 
 async def _taken_phones(session: AsyncSession, raw: list[Mapping[str, str | None]]) -> set[str]:
-    candidates = {(r.get("phone") or "").replace(" ", "").replace("-", "") for r in raw}
+    candidates = set()
+    for row in raw:  # normalized as the rows will be (each malformed one fails on its own)
+        try:
+            candidates.add(validation.phone(row.get("phone") or ""))
+        except DomainError:
+            continue
     rows = await session.scalars(select(Person.phone).where(Person.phone.in_(candidates)))
     return set(rows)
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     UniqueConstraint,
@@ -51,7 +52,9 @@ class Person(Base):
     """Anyone who signs in: residents, party members, grid workers, staff.
 
     ``community_id`` is the home community (NULL for street and department staff and system admins).
-    A party member registers (报到) with a home community: ``party_registered_at``.
+    With a household it is the household's community, held by the database (a composite foreign
+    key): nothing else, a party registration (报到) included, can set it elsewhere. A party member
+    registers with that home community: ``party_registered_at``.
     """
 
     __tablename__ = "person"
@@ -69,6 +72,17 @@ class Person(Base):
     party_registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = created_at()
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["household_id", "community_id"],
+            ["household.id", "household.community_id"],
+            name="fk_person_household_community",
+        ),
+        CheckConstraint(
+            "household_id IS NULL OR community_id IS NOT NULL", name="household_has_community"
+        ),
+    )
 
 
 class RoleAssignment(Base):

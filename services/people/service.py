@@ -286,7 +286,16 @@ async def revoke_role(session: AsyncSession, actor: Actor, *, assignment_id: uui
 async def register_party_member(
     session: AsyncSession, actor: Actor, *, community_id: uuid.UUID, party_branch: str | None
 ) -> Person:
-    """报到: a party member registers with the residential community they live in."""
+    """报到: a party member registers with the residential community they live in.
+
+    The community must be their home: their household's community (or, for someone registered
+    without a household, the community they were registered in). Another community is refused
+    (PARTY_REGISTRATION_NOT_HOME), never a move: a person's community decides which orders they
+    may claim, which exchange they spend at, whose admins adjust their points, where their wishes
+    and demands go; letting a registration set it would let anyone pick those. Moving is a change
+    of household, done by the staff of the receiving grid. Refusing is simplest and safe; an
+    approval by the receiving community would need that community's staff in the loop anyway.
+    """
     person = await session.get(Person, actor.person_id)
     assert person is not None
     if not person.is_party_member:
@@ -297,7 +306,8 @@ async def register_party_member(
     branch = validation.text(
         party_branch, field="partyBranch", max_length=BRANCH_MAX, required=False
     )
-    person.community_id = community.id
+    if community.id != await home_community(session, person):
+        raise DomainError(ErrorCode.PARTY_REGISTRATION_NOT_HOME, field="communityId")
     person.party_branch = branch or person.party_branch
     person.party_registered_at = datetime.now(UTC)
     await session.execute(
@@ -308,3 +318,13 @@ async def register_party_member(
     session.add(RoleAssignment(person_id=person.id, role=Role.PARTY_MEMBER, unit_id=community.id))
     await session.flush()
     return person
+
+
+async def home_community(session: AsyncSession, person: Person) -> uuid.UUID | None:
+    """Where ``person`` lives: their household's community, else the one they were registered in
+    (the database holds the two equal whenever there is a household)."""
+    if person.household_id is None:
+        return person.community_id
+    return await session.scalar(
+        select(Household.community_id).where(Household.id == person.household_id)
+    )

@@ -92,6 +92,28 @@ async def test_all_or_nothing_keeps_the_whole_file_out(session: AsyncSession, wo
     assert await count(session, Person) == people_before
 
 
+async def test_a_registered_phone_is_taken_however_it_is_typed(
+    session: AsyncSession, world: World
+) -> None:
+    """The check for phones already registered normalizes as the rows do (one rule, in
+    services.validation): a tab, a no-break space, full-width digits or +86 change nothing."""
+    registered = world.phones["resident_a"]
+    typed = [
+        registered[:3] + "\t" + registered[3:],
+        registered[:3] + "\u00a0" + registered[3:],
+        "".join(chr(ord(digit) + 0xFEE0) for digit in registered),
+        "+86 " + registered,
+    ]
+    lines = [f"重复{n},{phone},T-A,新村9栋{n},,\n" for n, phone in enumerate(typed)]
+    people_before = await count(session, Person)
+    report = await import_residents(session, OPERATOR, rows(lines))
+    await session.commit()
+    assert [(e.line, e.field, e.code) for e in report.errors] == [
+        (line, "phone", ErrorCode.PHONE_TAKEN) for line in range(2, 6)
+    ]
+    assert await count(session, Person) == people_before
+
+
 async def test_cli_import_prints_a_summary_and_a_message_per_bad_row(
     session: AsyncSession, world: World, database_url: str, tmp_path: Path
 ) -> None:

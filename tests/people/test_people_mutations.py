@@ -113,25 +113,25 @@ async def test_only_party_members_register(api: Api, world: World) -> None:
     }
 
 
-async def test_registration_sets_time_branch_and_community(
+async def test_registration_sets_time_branch_and_role_in_the_home_community(
     api: Api, world: World, session: AsyncSession
 ) -> None:
-    member = await session.get(Person, world.people["resident_b"])
+    member = await session.get(Person, world.people["resident_b"])  # lives in hB1, community C1
     assert member is not None
     member.is_party_member = True
     await session.commit()
     token = await api.sign_in(world.phones["resident_b"])
     reply = await api(
         REGISTER,
-        {"i": {"communityId": gid("OrgUnit", world.units["C2"]), "partyBranch": "机关第三支部"}},
+        {"i": {"communityId": gid("OrgUnit", world.units["C1"]), "partyBranch": "机关第三支部"}},
         token=token,
     )
     person = reply.data["partyMemberRegister"]["person"]
     assert person["partyBranch"] == "机关第三支部"
-    assert person["community"] == {"code": "T-C2"}
+    assert person["community"] == {"code": "T-C1"}
     assert person["partyRegisteredAt"] is not None
     roles = (await api("{ me { roles { role unit { code } } } }", token=token)).data["me"]["roles"]
-    assert {"role": "PARTY_MEMBER", "unit": {"code": "T-C2"}} in roles
+    assert {"role": "PARTY_MEMBER", "unit": {"code": "T-C1"}} in roles
 
 
 async def test_center_household_is_shown_to_the_households_it_serves(
