@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api import logs, worker
 from api.downloads import ROUTES as DOWNLOAD_ROUTES
@@ -77,11 +79,17 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
         )
     )
     graphql = GraphQLView(
-        state, schema=schema, graphql_ide="graphiql" if settings.graphiql else None
+        state,
+        schema=schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),  # the one with our limits
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.start()
         background = (
             asyncio.create_task(
                 worker.run(state.sessions, state.redis, interval=settings.worker_interval)

@@ -19,6 +19,7 @@ from strawberry.types import ExecutionResult
 
 from api.state import AppState
 from schema.context import Context
+from schema.ws import TransportWSHandler
 from services.i18n import negotiate
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -31,6 +32,8 @@ def bearer_token(headers: Any) -> str | None:
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self, state: AppState, **kwargs: Any) -> None:
         self.state = state
         super().__init__(**kwargs)
@@ -47,6 +50,7 @@ class GraphQLView(GraphQL[Context, None]):
             client=client,
             engine=state.engine,
             headers=response.headers if isinstance(response, Response) else None,
+            hub=state.hub,
         )
 
     def encode_json(self, data: object) -> bytes:

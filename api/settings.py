@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     photo_s3_region: str = "us-east-1"
     worker_interval: float = 30.0  # seconds between worker ticks; 0 turns the worker off
 
+    # live sockets (graphql-transport-ws): see README "Security"
+    ws_max_sockets: int = 10_000  # per API process, signed in or not yet
+    ws_max_sockets_per_person: int = 10  # across every replica (tabs and devices)
+    ws_max_subscriptions: int = 20  # per socket (the web app opens 6)
+    ws_init_timeout: float = 10.0  # seconds a socket may take to send connection_init
+    ws_sweep_interval: float = 30.0  # seconds between checks that each socket's session lives
+    ws_event_work: int = 4  # subscriptions' database work at once per process (pool: db_pool_size)
+
     session_ttl: int = 7 * 24 * 3600
     signin_attempts_per_phone: int = 10
     signin_attempts_per_client: int = 50

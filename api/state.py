@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
 
 from api.settings import Settings
 from services.auth.service import AuthPolicy
+from services.events.hub import Hub
+from services.events.sockets import Sockets
 
 
 @dataclass
@@ -25,6 +27,8 @@ class AppState:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     auth: AuthPolicy
+    hub: Hub  # the one Redis pub/sub connection of the process
+    sockets: Sockets  # the live WebSockets and their limits
 
     @classmethod
     def open(cls, settings: Settings, database_url: str, redis_url: str) -> AppState:
@@ -43,21 +47,39 @@ class AppState:
                 "server_settings": {"jit": "off"},
             },
         )
+        redis = Redis.from_url(redis_url, decode_responses=True)
+        hub = Hub(redis, event_work=settings.ws_event_work)
         return cls(
             settings=settings,
             database_url=database_url,
             redis_url=redis_url,
             engine=engine,
             sessions=async_sessionmaker(engine, expire_on_commit=False),
-            redis=Redis.from_url(redis_url, decode_responses=True),
+            redis=redis,
             auth=AuthPolicy(
                 session_ttl=settings.session_ttl,
                 attempts_per_phone=settings.signin_attempts_per_phone,
                 attempts_per_client=settings.signin_attempts_per_client,
                 window=settings.signin_window,
             ),
+            hub=hub,
+            sockets=Sockets(
+                redis,
+                hub,
+                per_person=settings.ws_max_sockets_per_person,
+                per_process=settings.ws_max_sockets,
+                sweep_every=settings.ws_sweep_interval,
+                lease=max(90.0, 3 * settings.ws_sweep_interval),
+            ),
         )
 
+    def start(self) -> None:
+        """The background readers (the event hub, the socket sweep): in the app's lifespan."""
+        self.hub.start()
+        self.sockets.start()
+
     async def close(self) -> None:
+        await self.sockets.close()
+        await self.hub.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +23,7 @@ from services.auth.service import AuthPolicy, actor_for_token
 from services.authz import Actor
 from services.errors import DomainError, ErrorCode
 from services.events import outbox, versions
+from services.events.hub import Hub
 from services.i18n import Language
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ class Context:
     engine: AsyncEngine | None = None  # for a query's actor lookup (else the session)
     writes: bool = False  # a mutation: it needs the session anyway (set before execution)
     headers: MutableHeaders | None = None  # the HTTP answer's headers, when there is one
+    hub: Hub | None = None  # the process's event hub (subscriptions)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _session: AsyncSession | None = None
     _actor: Actor | None = _UNRESOLVED
@@ -58,11 +61,23 @@ class Context:
 
     async def fresh(self, work: Callable[[AsyncSession], Awaitable[R]]) -> R:
         """Run read-only ``work`` in a short session of its own (a subscription's events: a
-        WebSocket lives long, and must not hold a connection between them)."""
-        async with self.sessions() as session:
+        WebSocket lives long, and must not hold a connection between them). At most
+        ``ws_event_work`` of these run at once per process: one change seen by thousands of
+        sockets must leave the pool to ordinary requests."""
+        slot: AbstractAsyncContextManager[Any] = (
+            self.hub.event_work if self.hub is not None else nullcontext()
+        )
+        async with slot, self.sessions() as session:
             return await work(session)
 
-    def _token(self) -> str | None:
+    async def shared(self, key: Hashable, work: Callable[[AsyncSession], Awaitable[R]]) -> R:
+        """:meth:`fresh` for a read that is the same for every subscriber (``key`` names it,
+        with the event's id): done once per process, however many sockets receive the event."""
+        if self.hub is None:
+            return await self.fresh(work)
+        return await self.hub.once(key, lambda: self.fresh(work))
+
+    def session_token(self) -> str | None:
         if self.token:
             return self.token
         params = self.connection_params or {}
@@ -73,7 +88,7 @@ class Context:
 
     async def actor(self) -> Actor | None:
         if self._actor is _UNRESOLVED:
-            token = self._token()
+            token = self.session_token()
             actor = await self._actor_for(token) if token else None
             if self._actor is _UNRESOLVED:
                 self._actor = actor

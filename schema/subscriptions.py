@@ -1,6 +1,7 @@
 """Subscriptions over ``graphql-transport-ws``, fed by Redis (so any replica's change reaches
-every replica's subscribers). Send the session token in ``connection_init``:
-``{"Authorization": "Bearer <token>"}``."""
+every replica's subscribers) through the process's one pub/sub connection
+(:mod:`services.events.hub`). Send the session token in ``connection_init``:
+``{"Authorization": "Bearer <token>"}``; the socket's limits are in :mod:`schema.ws`."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from schema.redemptions.types import Redemption
 from services.authz import ALL_UNITS, Permission, scope
 from services.catalog import queries as catalog_queries
 from services.demands import queries as demand_queries
+from services.errors import DomainError, ErrorCode
 from services.events import outbox
-from services.events.listen import Event, listen
+from services.events.hub import ListenerOverflow
+from services.events.listen import Event
 from services.events.outbox import Topic
 from services.meetings import grants as grant_service
 from services.orders import claims as claim_service
@@ -34,11 +37,15 @@ async def _events(context: Context, channels: list[str]) -> AsyncGenerator[Event
     """The channels' events. The request's connection (opened by the actor's lookup or by the
     last event's fields) is given back before each wait and when the subscription ends: a
     WebSocket may wait for hours. Use it under ``aclosing`` so the end is not left to the GC."""
+    assert context.hub is not None
     try:
         await context.between_events()
-        async for event in listen(context.redis, channels):
-            yield event
-            await context.between_events()
+        async with context.hub.listen(channels) as events:
+            async for event in events:
+                yield event
+                await context.between_events()
+    except ListenerOverflow as error:  # the client stopped reading
+        raise DomainError(ErrorCode.SUBSCRIPTION_TOO_SLOW) from error
     finally:
         await context.between_events()
 
@@ -93,8 +100,8 @@ class Subscription:
                 if event.topic != Topic.GRANT_POSTED:
                     continue
                 grant_id = uuid.UUID(event.payload["grantId"])
-                details = await context.fresh(
-                    partial(grant_service.details_by_ids, grant_ids=[grant_id])
+                details = await context.shared(
+                    ("grant", event.id), partial(grant_service.details_by_ids, grant_ids=[grant_id])
                 )
                 if grant_id in details:
                     yield Grant.from_detail(details[grant_id])
@@ -111,7 +118,10 @@ class Subscription:
                 if event.topic != Topic.STOCK_CHANGED:
                     continue
                 goods_id = uuid.UUID(event.payload["goodsId"])
-                found = await context.fresh(partial(catalog_queries.goods_by_ids, ids=[goods_id]))
+                found = await context.shared(  # the same goods for every subscriber
+                    ("goods", event.id),
+                    partial(catalog_queries.goods_by_ids, ids=[goods_id]),
+                )
                 if goods_id in found and found[goods_id].active:
                     yield Goods.from_model(found[goods_id])
 

@@ -88,6 +88,12 @@ class ErrorCode(StrEnum):
     # evaluation
     ALREADY_SCORED = "already_scored"
     NO_SERVICE_HOURS = "no_service_hours"
+    # live sockets and subscriptions (issue 13 item 1)
+    TOO_MANY_SUBSCRIPTIONS = "too_many_subscriptions"
+    TOO_MANY_SOCKETS = "too_many_sockets"
+    SERVER_BUSY = "server_busy"
+    SUBSCRIPTION_TOO_SLOW = "subscription_too_slow"
+    SIGNED_OUT = "signed_out"
 
 
 class DomainError(Exception):

@@ -293,6 +293,27 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "尚无经确认的志愿服务记录，暂不能开具证明。",
         Language.EN: "There is no confirmed volunteer service to certify yet.",
     },
+    # live sockets and subscriptions (issue 13 item 1)
+    ErrorCode.TOO_MANY_SUBSCRIPTIONS: {
+        Language.ZH_CN: "一个连接最多订阅 {max} 项实时消息。",
+        Language.EN: "At most {max} live subscriptions per connection.",
+    },
+    ErrorCode.TOO_MANY_SOCKETS: {
+        Language.ZH_CN: "实时连接过多（最多 {max} 个），请关闭其他页面。",
+        Language.EN: "Too many live connections (at most {max}); close other tabs.",
+    },
+    ErrorCode.SERVER_BUSY: {
+        Language.ZH_CN: "服务器繁忙，请稍后再试。",
+        Language.EN: "The server is busy; try again shortly.",
+    },
+    ErrorCode.SUBSCRIPTION_TOO_SLOW: {
+        Language.ZH_CN: "实时消息积压过多，订阅已结束，请重新订阅。",
+        Language.EN: "Too many live messages were waiting; subscribe again.",
+    },
+    ErrorCode.SIGNED_OUT: {
+        Language.ZH_CN: "登录已失效，请重新登录。",
+        Language.EN: "Your session has ended; sign in again.",
+    },
 }
 
 UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {

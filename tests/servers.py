@@ -76,7 +76,7 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def running_server(
-    database_url: str, redis_url: str, *args: str
+    database_url: str, redis_url: str, *args: str, env: dict[str, str] | None = None
 ) -> AsyncIterator[tuple[str, list[str]]]:
     """``gridpoints serve`` in a subprocess, ready (``/readyz`` 200); yields its base URL and,
     after it stops, the lines it printed (filled on exit)."""
@@ -89,7 +89,7 @@ async def running_server(
         "--port",
         str(port),
         *args,
-        env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url},
+        env={**os.environ, **(env or {}), "DATABASE_URL": database_url, "REDIS_URL": redis_url},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

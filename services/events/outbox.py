@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.events import versions
+from services.events import hub, versions
 from services.events.models import OutboxEvent
 
 PREFIX = "gp:events:"
@@ -36,6 +36,7 @@ class Topic(StrEnum):
     REDEMPTION_CHANGED = "redemption.changed"
     STOCK_CHANGED = "stock.changed"
     WAITLIST_PLACE_FREE = "waitlist.place_free"
+    AUTHORITY_CHANGED = "person.authority_changed"  # on the control channel: sockets reconnect
 
 
 def community_channel(community_id: uuid.UUID) -> str:
@@ -54,6 +55,17 @@ def unit_channel(unit_id: uuid.UUID) -> str:
 
 def person_channel(person_id: uuid.UUID) -> str:
     return f"{PREFIX}person:{person_id}"
+
+
+def authority_changed(session: AsyncSession, person_id: uuid.UUID) -> None:
+    """The person's roles changed: after the commit, their live sockets on every replica close
+    with "reconnect", so their subscriptions follow the person as they now are."""
+    emit(
+        session,
+        Topic.AUTHORITY_CHANGED,
+        channels=[hub.CONTROL],
+        payload={"personId": str(person_id)},
+    )
 
 
 def emit(

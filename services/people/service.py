@@ -15,6 +15,7 @@ from services import validation
 from services.authz import ALL_UNITS, Actor, Permission, allows, scope
 from services.authz.policy import RESERVED_ROLES
 from services.errors import DomainError, ErrorCode
+from services.events import outbox
 from services.orgs.households import get_household
 from services.orgs.models import NAME_MAX, Household, OrgUnit, UnitKind
 from services.orgs.service import require_unit
@@ -262,6 +263,7 @@ async def assign_role(
             await session.flush()
     except IntegrityError as error:
         raise DomainError(ErrorCode.ROLE_EXISTS, field="role") from error
+    outbox.authority_changed(session, person_id)
     return assignment
 
 
@@ -278,6 +280,7 @@ async def revoke_role(session: AsyncSession, actor: Actor, *, assignment_id: uui
     if not allowed:
         raise DomainError(ErrorCode.FORBIDDEN, field="id")
     await session.execute(delete(RoleAssignment).where(RoleAssignment.id == assignment_id))
+    outbox.authority_changed(session, assignment.person_id)
 
 
 async def register_party_member(

@@ -13,7 +13,6 @@ from api import worker
 from api.state import AppState
 from services import clock
 from services.events import outbox
-from services.events.listen import listen
 from services.events.models import OutboxEvent
 from tests.orders.helpers import CLAIM, PUBLISHED, published_order
 from tests.support import Api, World
@@ -48,9 +47,10 @@ async def test_events_reach_redis_after_commit_and_are_marked(
     received: list[str] = []
 
     async def collect() -> None:
-        async for event in listen(redis, [outbox.community_channel(world.units["C1"])]):
-            received.append(event.topic)
-            return
+        async with state.hub.listen([outbox.community_channel(world.units["C1"])]) as events:
+            async for event in events:
+                received.append(event.topic)
+                return
 
     listener = asyncio.create_task(collect())
     await asyncio.sleep(0.2)
@@ -72,6 +72,7 @@ async def test_events_reach_redis_after_commit_and_are_marked(
 async def test_the_worker_publishes_what_the_relay_missed(
     world: World, session: AsyncSession, redis: Redis, state: AppState
 ) -> None:
+    await worker.tick(state.sessions, redis)  # what building the world emitted (its roles)
     outbox.emit(
         session,
         outbox.Topic.ORDER_PUBLISHED,

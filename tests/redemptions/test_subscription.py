@@ -36,6 +36,7 @@ async def test_a_subscription_gives_its_connection_back_between_events(
         token=token,
         client="test",
         engine=state.engine,
+        hub=state.hub,
     )
     stream: Any = await build_schema().subscribe(SUBSCRIPTION, context_value=context)
     waiting = asyncio.ensure_future(stream.__anext__())

@@ -1,0 +1,144 @@
+"""The ``graphql-transport-ws`` socket with our limits: who may hold one, how many, how long.
+
+- A process holds at most ``ws_max_sockets`` sockets (signed in or not yet); the next is closed
+  with 1013 "try again later", which the web app's client retries.
+- ``connection_init`` must carry a live session token (subscriptions are all personal): without
+  one the socket closes with 4401. A person holds at most ``ws_max_sockets_per_person`` sockets
+  across every replica (:mod:`services.events.sockets`); the next closes with 4429.
+- A socket carries at most ``ws_max_subscriptions`` operations; the next ``subscribe`` gets an
+  ``error`` message with ``extensions.code`` TOO_MANY_SUBSCRIPTIONS, the socket stays open.
+- The socket closes (4401) when its session is revoked, and asks the client to reconnect (4403)
+  when the person's roles change.
+
+Close reasons and errors are in the socket's language (``Accept-Language`` of the upgrade).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+    SubscribeMessage,
+)
+
+from schema.context import Context
+from services.errors import ErrorCode
+from services.events import sockets as live
+from services.i18n import message as localized
+
+if TYPE_CHECKING:
+    from services.events.sockets import Socket, Sockets
+
+log = logging.getLogger("gridpoints.events")
+SEND_TIMEOUT = 10.0  # seconds a client may leave a message unread before its socket closes
+
+
+def _reason(text: str) -> str:
+    """A close reason fits in 123 bytes of UTF-8 (the WebSocket frame's limit)."""
+    encoded = text.encode()
+    return text if len(encoded) <= 123 else encoded[:123].decode(errors="ignore")
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    _socket: Socket | None = None
+
+    @property
+    def sockets(self) -> Sockets:
+        return self.view.state.sockets  # type: ignore[attr-defined, no-any-return]
+
+    def _text(self, code: ErrorCode, **params: Any) -> str:
+        return _reason(localized(code, self.context.language, params))
+
+    async def handle(self) -> None:
+        sockets = self.sockets
+        if not sockets.admit():
+            await self.websocket.close(live.BUSY, self._text(ErrorCode.SERVER_BUSY))
+            return
+        try:
+            await super().handle()
+        finally:
+            sockets.release()
+            if self._socket is not None:
+                await sockets.unregister(self._socket)
+            await self.context.between_events()
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        """Strawberry's, with the session checked and the socket counted before the ack."""
+        if self.connection_timed_out:
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.websocket.close(code=4400, reason="Invalid connection init payload")
+            return
+        if self.connection_init_received:
+            await self.websocket.close(code=4429, reason="Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        self.context.connection_params = payload
+        token = self.context.session_token()
+        actor = await self.context.actor() if token else None
+        await self.context.between_events()  # the lookup's connection goes back to the pool
+        if actor is None or token is None:
+            await self.websocket.close(live.SIGNED_OUT, self._text(ErrorCode.UNAUTHENTICATED))
+            return
+        socket = await self.sockets.register(actor.person_id, token, self.websocket.close)
+        if socket is None:
+            limit = self.sockets.per_person
+            await self.websocket.close(
+                live.TOO_MANY, self._text(ErrorCode.TOO_MANY_SOCKETS, max=limit)
+            )
+            return
+        self._socket = socket
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+
+    async def send_message(self, message: Message) -> None:
+        """A client that stops reading holds its subscriptions' sends (and their database
+        sessions) for at most ``SEND_TIMEOUT``; then its socket closes (1013: try again)."""
+        try:
+            await asyncio.wait_for(super().send_message(message), SEND_TIMEOUT)
+        except TimeoutError:
+            log.info("socket closed: the client stopped reading")
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.websocket.close(live.BUSY, self._text(ErrorCode.SUBSCRIPTION_TOO_SLOW)),
+                    1.0,
+                )
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and limit is not None
+            and message["id"] not in self.operations
+            and len(self.operations) >= limit
+        ):
+            code = ErrorCode.TOO_MANY_SUBSCRIPTIONS
+            await self.send_message(
+                {
+                    "id": message["id"],
+                    "type": "error",
+                    "payload": [
+                        {
+                            "message": message_for(self.context, code, max=limit),
+                            "extensions": {"code": code.name},
+                        }
+                    ],
+                }
+            )
+            return
+        await super().handle_subscribe(message)
+
+
+def message_for(context: Context, code: ErrorCode, **params: Any) -> str:
+    return localized(code, context.language, params)
