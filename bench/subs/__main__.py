@@ -314,6 +314,16 @@ async def main_async(args: argparse.Namespace) -> int:
             },
         )
         result["clients"]["heard_warm_up"] = shared.warm.value
+        log = (base / f"api-{api.starts}.log").read_text(errors="replace").splitlines()
+        result["readyz"]["server_says"] = dict(
+            Counter(
+                "readiness check failed: " + (json.loads(x).get("check") or "?")
+                if x.startswith("{")
+                else x[:120]
+                for x in log
+                if "readiness check failed" in x
+            )
+        )
         report.write(Path(args.report), result, args.notes)
         print(report.summary(result), flush=True)
         return 0 if all(t["met"] for t in result["targets"].values() if t["gate"]) else 1
@@ -465,12 +475,20 @@ def _result(
             "examples": found.examples,
             "events_s": round(t["events1"] - t["events0"], 1),
             "settle_s": round(t["end"] - t["events1"], 1),
+            "deliveries_per_s": round(found.delivered / max(0.1, t["end"] - t["events0"]), 1),
+            "api_cpu_ms_per_delivery": round(
+                1000
+                * (sampler.at(t["end"])["cpu"] - sampler.at(t["events0"])["cpu"])
+                / max(1, found.delivered),
+                2,
+            ),
         },
         "readyz": {
             "samples": len(ready),
             "not_200": len(not_200),
             "not_200_at_s": [round(s[1] - t["idle0"], 1) for s in not_200[:50]],
             "max_s": max((s[2] for s in ready), default=None),
+            "statuses": dict(Counter(str(s[3] or "no answer in 5 s") for s in ready)),
             "first_not_200_at_s": round(not_200[0][1] - t["idle0"], 1) if not_200 else None,
             "subscriptions_sent_then": (
                 int(sampler.at(not_200[0][1])["subscriptions"]) if not_200 else None

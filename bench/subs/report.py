@@ -73,8 +73,11 @@ def markdown(result: dict[str, Any], notes: str | None) -> str:
         f"| latency, answer to delivery: p50 / p99 / max | {_ms(e['latency_p50_s'])} / "
         f"{_ms(e['latency_p99_s'])} / {_ms(e['latency_max_s'])} |",
         f"| events phase / settle | {e['events_s']} s / {e['settle_s']} s |",
+        f"| deliveries per second (events and settle) / API CPU per delivery | "
+        f"{e['deliveries_per_s']} / {e['api_cpu_ms_per_delivery']} ms |",
         f"| `/readyz` probes / non-200 / slowest | {r['samples']} / {r['not_200']} / "
         f"{_ms(r['max_s'])} |",
+        f"| ... answers / the server's log | {r['statuses']} / {r.get('server_says') or '-'} |",
         f"| first `/readyz` non-200 at / subscriptions sent by then | "
         f"{r['first_not_200_at_s']} s / {r['subscriptions_sent_then']} |",
         f"| ordinary queries idle: n, p50 / p99 | {q['idle']['n']}, {_ms(q['idle']['p50_s'])} / "
