@@ -92,7 +92,12 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
         state.start()
         background = (
             asyncio.create_task(
-                worker.run(state.sessions, state.redis, interval=settings.worker_interval)
+                worker.run(
+                    state.sessions,
+                    state.redis,
+                    interval=settings.worker_interval,
+                    store=settings.photo_store,
+                )
             )
             if settings.worker_interval > 0
             else None

@@ -1,7 +1,9 @@
 """Demand photos over plain HTTP: upload the bytes, get an id to cite; download what you may see.
 
 Upload is ``POST /photos`` with the image as the raw request body (no multipart): one photo per
-request, read with a hard size cap before anything is parsed, type judged by the bytes. A
+request, refused (429) past the person's short-burst limit before the body is read, then read with
+a hard size cap before anything is parsed, type judged by the bytes, counted against the person's
+daily quota (429) and decoded and re-encoded (:mod:`services.demands.photos`). A
 GraphQL multipart upload would need python-multipart and the CSRF preflight rules of the multipart
 request spec, for no gain: the mutations cite the returned ids (``photoIds``). Download is
 ``GET /photos/{id}``, answered only to those who may see the demand (or the uploader, before the
@@ -23,7 +25,14 @@ from services.demands import queries as demand_queries
 from services.errors import DomainError, ErrorCode
 from services.i18n import message, negotiate
 
-STATUS = {ErrorCode.UPLOAD_TOO_LARGE: 413, ErrorCode.UPLOAD_WRONG_TYPE: 415}
+STATUS = {
+    ErrorCode.UPLOAD_TOO_LARGE: 413,
+    ErrorCode.UPLOAD_WRONG_TYPE: 415,
+    ErrorCode.UPLOAD_BROKEN: 422,
+    ErrorCode.UPLOAD_TOO_MANY_PIXELS: 422,
+    ErrorCode.UPLOAD_QUOTA_EXCEEDED: 429,
+    ErrorCode.UPLOAD_RATE_LIMITED: 429,
+}
 
 
 def _error(request: Request, error: DomainError, status: int) -> JSONResponse:
@@ -37,7 +46,9 @@ def _error(request: Request, error: DomainError, status: int) -> JSONResponse:
             }
         ]
     }
-    return JSONResponse(body, status)
+    retry_after = error.params.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse(body, status, headers=headers)
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -63,12 +74,22 @@ async def upload(request: Request) -> Response:
     token = bearer_token(request.headers)
     async with state.sessions() as session:
         actor = await actor_for_token(session, state.redis, state.auth, token) if token else None
-        if actor is None:
-            return _error(request, DomainError(ErrorCode.UNAUTHENTICATED), 401)
+    if actor is None:
+        return _error(request, DomainError(ErrorCode.UNAUTHENTICATED), 401)
+    policy = settings.photo_policy
+    # a second session: no database connection is held while the body is read and decoded
+    async with state.sessions() as session:
         try:
-            data = await _body(request, settings.photo_max_bytes)
+            await photos.admit(state.redis, policy, actor)
+            data = await _body(request, policy.max_bytes)
             photo = await photos.upload(
-                session, actor, data=data, store=store, max_bytes=settings.photo_max_bytes
+                session,
+                state.redis,
+                actor,
+                data=data,
+                store=store,
+                policy=policy,
+                decodes=state.decodes,
             )
         except DomainError as error:
             await session.rollback()

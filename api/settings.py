@@ -9,6 +9,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.auth import passwords
+from services.demands.photos import UploadPolicy
+from services.demands.quota import PhotoQuota
 from services.storage import LocalStore, S3Store, Store
 
 
@@ -43,6 +45,12 @@ class Settings(BaseSettings):
     response_cache: bool = True  # answer the catalog's goods list from memory (schema/cache.py)
     photo_dir: Path | None = None  # where demand photos are stored; default: <data_dir>/photos
     photo_max_bytes: int = 5 * 1024 * 1024
+    # per person and Asia/Shanghai day: photos and bytes received (README, security)
+    photo_daily_count: int = Field(default=50, ge=1)
+    photo_daily_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    photo_burst_per_minute: int = Field(default=20, ge=1)  # uploads per person per minute
+    photo_max_pixels: int = Field(default=40_000_000, ge=1)  # width x height of an upload
+    photo_decode_concurrency: int = Field(default=2, ge=1)  # images decoded at once per process
     # an S3-compatible bucket for photos instead of the folder (all four, or none)
     photo_s3_endpoint: str | None = None
     photo_s3_bucket: str | None = None
@@ -101,6 +109,17 @@ class Settings(BaseSettings):
                 region=self.photo_s3_region,
             )
         return LocalStore(self.photos_path)
+
+    @property
+    def photo_policy(self) -> UploadPolicy:
+        return UploadPolicy(
+            max_bytes=self.photo_max_bytes,
+            max_pixels=self.photo_max_pixels,
+            burst_per_minute=self.photo_burst_per_minute,
+            quota=PhotoQuota(
+                daily_count=self.photo_daily_count, daily_bytes=self.photo_daily_bytes
+            ),
+        )
 
     def configure_passwords(self) -> None:
         """The password hash's costs, for this process."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from api.settings import Settings
+from services import images
 from services.auth.service import AuthPolicy
 from services.events.hub import Hub
 from services.events.sockets import Sockets
@@ -29,6 +31,7 @@ class AppState:
     auth: AuthPolicy
     hub: Hub  # the one Redis pub/sub connection of the process
     sockets: Sockets  # the live WebSockets and their limits
+    decodes: asyncio.Semaphore  # uploaded images being decoded at once (services.images)
 
     @classmethod
     def open(cls, settings: Settings, database_url: str, redis_url: str) -> AppState:
@@ -49,6 +52,7 @@ class AppState:
         )
         redis = Redis.from_url(redis_url, decode_responses=True)
         hub = Hub(redis, event_work=settings.ws_event_work)
+        images.configure(max_pixels=settings.photo_max_pixels)
         return cls(
             settings=settings,
             database_url=database_url,
@@ -71,6 +75,7 @@ class AppState:
                 sweep_every=settings.ws_sweep_interval,
                 lease=max(90.0, 3 * settings.ws_sweep_interval),
             ),
+            decodes=asyncio.Semaphore(settings.photo_decode_concurrency),
         )
 
     def start(self) -> None:

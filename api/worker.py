@@ -1,7 +1,8 @@
 """The background worker: settles what the clock has made due.
 
 It posts grants whose publicity is over, records demand breaches (escalating them) and closes
-unconfirmed demands as "not rated", applies each community's points expiry policy (once a day
+unconfirmed demands as "not rated", deletes demand photos never attached a day after upload (row
+and file, when given the photo store), applies each community's points expiry policy (once a day
 per community), and publishes outbox events that the after-commit relay missed. Nothing
 depends on it for correctness: every deadline is also judged on read (points expiry excepted: a
 stopped worker leaves expired points spendable until it runs, see :mod:`services.ledger.expiry`).
@@ -18,12 +19,14 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.demands import photos
 from services.demands import settle as demands
 from services.events import outbox, versions
 from services.ledger import expiry, idempotency
 from services.ledger import service as ledger
 from services.meetings import grants
 from services.redemptions import lifecycle as redemptions
+from services.storage import Store
 
 log = logging.getLogger("gridpoints.worker")
 
@@ -38,9 +41,14 @@ JOBS: dict[str, Job] = {
 }
 
 
-async def tick(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> dict[str, int]:
+async def tick(
+    sessions: async_sessionmaker[AsyncSession], redis: Redis, *, store: Store | None = None
+) -> dict[str, int]:
+    jobs = dict(JOBS)
+    if store is not None:
+        jobs["photos_purged"] = lambda s: photos.purge_unattached(s, store)
     done: dict[str, int] = {}
-    for name, job in JOBS.items():
+    for name, job in jobs.items():
         async with sessions() as session:
             async with session.begin():
                 done[name] = await job(session)
@@ -50,10 +58,16 @@ async def tick(sessions: async_sessionmaker[AsyncSession], redis: Redis) -> dict
     return done
 
 
-async def run(sessions: async_sessionmaker[AsyncSession], redis: Redis, *, interval: float) -> None:
+async def run(
+    sessions: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    *,
+    interval: float,
+    store: Store | None = None,
+) -> None:
     while True:
         try:
-            done = await tick(sessions, redis)
+            done = await tick(sessions, redis, store=store)
             if any(done.values()):
                 log.info("worker tick", extra=done)
         except asyncio.CancelledError:

@@ -79,6 +79,10 @@ class ErrorCode(StrEnum):
     # resident demands and grid work
     UPLOAD_WRONG_TYPE = "upload_wrong_type"
     UPLOAD_TOO_LARGE = "upload_too_large"
+    UPLOAD_BROKEN = "upload_broken"
+    UPLOAD_TOO_MANY_PIXELS = "upload_too_many_pixels"
+    UPLOAD_QUOTA_EXCEEDED = "upload_quota_exceeded"
+    UPLOAD_RATE_LIMITED = "upload_rate_limited"
     NOT_ASSIGNED = "not_assigned"
     ALREADY_ACCEPTED = "already_accepted"
     NO_HIGHER_LEVEL = "no_higher_level"

@@ -261,6 +261,25 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "图片不能超过 {max_mb} MB。",
         Language.EN: "Images may be at most {max_mb} MB.",
     },
+    ErrorCode.UPLOAD_BROKEN: {
+        Language.ZH_CN: "图片已损坏或不完整，无法读取，请换一张。",
+        Language.EN: "The image is damaged or incomplete and cannot be read; try another one.",
+    },
+    ErrorCode.UPLOAD_TOO_MANY_PIXELS: {
+        Language.ZH_CN: "图片像素过多，最多 {max_mp} 百万像素。",
+        Language.EN: "The image has too many pixels; at most {max_mp} megapixels.",
+    },
+    ErrorCode.UPLOAD_QUOTA_EXCEEDED: {
+        Language.ZH_CN: "今天上传的图片已达上限（{max_count} 张或 {max_mb} MB），请明天再试。",
+        Language.EN: (
+            "You have reached today's upload limit ({max_count} photos or {max_mb} MB); "
+            "try again tomorrow."
+        ),
+    },
+    ErrorCode.UPLOAD_RATE_LIMITED: {
+        Language.ZH_CN: "上传过于频繁，请 {retry_after} 秒后再试。",
+        Language.EN: "Too many uploads at once; try again in {retry_after} seconds.",
+    },
     ErrorCode.NOT_ASSIGNED: {
         Language.ZH_CN: "该诉求不在您的处理范围内。",
         Language.EN: "This demand is not assigned to you.",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from typing import Any
+
+import httpx
+from PIL import Image
 
 from tests.support import Api, World, gid
 
@@ -39,7 +43,19 @@ DEPT_REPORT_IN = step("demandDepartmentReportIn", "DemandNoteInput")
 DEPT_REPLY = step("demandDepartmentReply", "DemandReplyInput")
 CONFIRM = step("demandConfirm", "DemandConfirmInput")
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def image(kind: str = "PNG", size: tuple[int, int] = (8, 6), **save: Any) -> bytes:
+    """A real, small image (the server decodes every upload); ``save`` goes to Pillow's save."""
+    picture = Image.new("RGB", size, (200, 22, 29))
+    picture.putpixel((0, 0), (0, 90, 200))
+    out = io.BytesIO()
+    picture.save(out, kind, **save)
+    return out.getvalue()
+
+
+PNG = image("PNG")
+JPEG = image("JPEG")
+FAKE_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the signature, then nothing that decodes
 
 
 class Demands:
@@ -100,16 +116,27 @@ class Demands:
         node = reply.data["node"]
         return node or None
 
-    async def upload(self, who: str, data: bytes) -> tuple[int, dict[str, Any]]:
-        reply = await self.api.client.post(
-            "/photos",
-            content=data,
-            headers={
-                "Authorization": f"Bearer {await self.token(who)}",
-                "Content-Type": "application/octet-stream",
-            },
-        )
-        return reply.status_code, reply.json()
+    async def upload(
+        self, who: str, data: bytes, *, language: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        status, body, _ = await self.upload_reply(who, data, language=language)
+        return status, body
+
+    async def upload_reply(
+        self, who: str, data: bytes, *, language: str | None = None
+    ) -> tuple[int, dict[str, Any], httpx.Headers]:
+        headers = {
+            "Authorization": f"Bearer {await self.token(who)}",
+            "Content-Type": "application/octet-stream",
+        }
+        if language:
+            headers["Accept-Language"] = language
+        reply = await self.api.client.post("/photos", content=data, headers=headers)
+        return reply.status_code, reply.json(), reply.headers
+
+    async def photo(self, who: str, photo_id: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {await self.token(who)}"}
+        return await self.api.client.get(f"/photos/{photo_id}", headers=headers)
 
 
 def kinds(demand: dict[str, Any]) -> list[str]:

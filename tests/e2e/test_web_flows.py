@@ -45,7 +45,7 @@ START_IN = timedelta(seconds=30)
 
 
 def png() -> bytes:
-    """A real 2x2 PNG (the server checks the bytes)."""
+    """A real 2x2 PNG (the server decodes every upload and stores it re-encoded as a JPEG)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
