@@ -42,8 +42,9 @@ async def _events(context: Context, channels: list[str]) -> AsyncGenerator[Event
         await context.between_events()
         async with context.hub.listen(channels) as events:
             async for event in events:
-                yield event
-                await context.between_events()
+                async with context.hub.deliveries:  # its fetch, execution and send
+                    yield event
+                    await context.between_events()
     except ListenerOverflow as error:  # the client stopped reading
         raise DomainError(ErrorCode.SUBSCRIPTION_TOO_SLOW) from error
     finally:

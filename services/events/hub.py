@@ -77,7 +77,7 @@ ControlHandler = Callable[[dict[str, Any]], Awaitable[None]]
 class Hub:
     """The process's one pub/sub reader: :meth:`start` in the lifespan, :meth:`close` after."""
 
-    def __init__(self, redis: Redis, *, event_work: int = 4) -> None:
+    def __init__(self, redis: Redis, *, event_work: int = 4, deliveries: int = 8) -> None:
         self._redis = redis
         self._listeners: dict[str, set[Listener]] = {}
         self._subscribed: set[str] = set()
@@ -90,6 +90,10 @@ class Hub:
         # Subscriptions' database work per event, at most this many at once: a change seen by
         # 2,000 sockets must not take the pool from ordinary requests (schema/subscriptions).
         self.event_work = asyncio.Semaphore(event_work)
+        # Deliveries being executed and sent at once: a change seen by 700 sockets is ~0.5 ms of
+        # CPU each; run all at once, every ordinary request's await queued behind the whole
+        # burst (bench/reports/subs.md: p99 x188). A few at a time, requests interleave.
+        self.deliveries = asyncio.Semaphore(deliveries)
         self._once: dict[Hashable, asyncio.Future[Any]] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
