@@ -26,6 +26,7 @@ from api.ledger_export import ROUTES as LEDGER_ROUTES
 from api.photos import ROUTES as PHOTO_ROUTES
 from api.settings import Settings, get_settings
 from api.state import AppState
+from schema.bounds import DocumentBounds
 from schema.build import Limits, build_schema
 from schema.context import drain_relays
 
@@ -76,6 +77,14 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
             max_depth=settings.max_depth,
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
+            max_cost=settings.max_cost,
+            document=DocumentBounds(
+                max_directives=settings.max_directives,
+                max_fragments=settings.max_fragments,
+                max_repeats=settings.max_field_repeats,
+                max_variables=settings.max_variables,
+                max_arguments=settings.max_arguments,
+            ),
             introspection=settings.introspection,
             response_cache=settings.response_cache,
         )

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
+    max_cost: int = 10_000  # objects an answer may hold, priced before execution (schema/cost.py)
+    # bounds on a document checked before validation (schema/bounds.py)
+    max_directives: int = 50
+    max_fragments: int = 50
+    max_field_repeats: int = 10
+    max_variables: int = 50
+    max_arguments: int = 20
     db_pool_size: int = 10
     response_cache: bool = True  # answer the catalog's goods list from memory (schema/cache.py)
     photo_dir: Path | None = None  # where demand photos are stored; default: <data_dir>/photos

@@ -16,6 +16,8 @@ class ErrorCode(StrEnum):
     INVALID_PHONE = "invalid_phone"
     FIRST_OUT_OF_RANGE = "first_out_of_range"
     INVALID_CURSOR = "invalid_cursor"
+    QUERY_TOO_COSTLY = "query_too_costly"
+    QUERY_TOO_COMPLEX = "query_too_complex"
     # accounts
     INVALID_CREDENTIALS = "invalid_credentials"
     RATE_LIMITED = "rate_limited"

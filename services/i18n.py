@@ -36,6 +36,16 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "分页游标无效。",
         Language.EN: "The pagination cursor is invalid.",
     },
+    ErrorCode.QUERY_TOO_COSTLY: {
+        Language.ZH_CN: "查询最多会返回 {cost} 个对象，超过上限 {budget}。"
+        "请减小每页条数（first）或减少嵌套的列表。",
+        Language.EN: "The query could return up to {cost} objects, over the limit of {budget}. "
+        "Ask for smaller pages (`first`) or fewer nested lists.",
+    },
+    ErrorCode.QUERY_TOO_COMPLEX: {
+        Language.ZH_CN: "查询中的{part}过多：{count} 个，最多 {max} 个。",
+        Language.EN: "The query has too many {part}: {count}, at most {max}.",
+    },
     ErrorCode.INVALID_CREDENTIALS: {
         Language.ZH_CN: "手机号或密码错误。",
         Language.EN: "Wrong phone number or password.",
@@ -348,12 +358,25 @@ UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {
     "department": {Language.ZH_CN: "职能部门", Language.EN: "a department"},
 }
 
+DOCUMENT_PARTS: dict[str, dict[Language, str]] = {
+    "directives": {Language.ZH_CN: "指令", Language.EN: "directives"},
+    "fragments": {Language.ZH_CN: "片段", Language.EN: "fragments"},
+    "repeats": {
+        Language.ZH_CN: "同一选择集中的同名字段",
+        Language.EN: "repeats of one field in a selection",
+    },
+    "variables": {Language.ZH_CN: "变量", Language.EN: "variables"},
+    "arguments": {Language.ZH_CN: "单个字段的参数", Language.EN: "arguments on one field"},
+}
+
 
 def message(code: ErrorCode, language: Language, params: dict[str, Any] | None = None) -> str:
     template = MESSAGES[code][language]
     values = dict(params or {})
     if "expected" in values and values["expected"] in UNIT_KIND_NAMES:
         values["expected"] = UNIT_KIND_NAMES[values["expected"]][language]
+    if "part" in values and values["part"] in DOCUMENT_PARTS:
+        values["part"] = DOCUMENT_PARTS[values["part"]][language]
     try:
         return template.format(**values)
     except (KeyError, IndexError):

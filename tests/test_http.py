@@ -13,7 +13,10 @@ async def test_graphql_response_json_gets_its_media_type(api: Api) -> None:
     )
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith(GRAPHQL_RESPONSE)
-    assert reply.json() == {"data": {"me": None}}
+    assert reply.json() == {
+        "data": {"me": None},
+        "extensions": {"cost": {"requested": 1, "budget": 10_000}},
+    }
 
 
 async def test_validation_error_is_400_without_data_for_graphql_response_json(api: Api) -> None:
