@@ -136,8 +136,11 @@ def serve(
 def _uvicorn_options() -> dict[str, Any]:
     """Uvicorn never rewrites the client address from forwarded headers (it would trust them from
     127.0.0.1, i.e. from every local client, or from FORWARDED_ALLOW_IPS): the app does, for
-    GRIDPOINTS_TRUSTED_PROXIES only (api/client_address.py), so the two cannot disagree."""
-    return {"log_config": None, "proxy_headers": False}
+    GRIDPOINTS_TRUSTED_PROXIES only (api/client_address.py), so the two cannot disagree.
+
+    A stop waits at most 5 s for open connections (WebSockets live for hours; uvicorn would wait
+    for them without end), then cancels what is left and shuts the app down."""
+    return {"log_config": None, "proxy_headers": False, "timeout_graceful_shutdown": 5}
 
 
 @db_app.command("upgrade")
