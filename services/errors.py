@@ -102,6 +102,14 @@ class ErrorCode(StrEnum):
     SIGNED_OUT = "signed_out"
     # issue 13 item 4: a party member registers (报到) with the community they live in only
     PARTY_REGISTRATION_NOT_HOME = "party_registration_not_home"
+    # issue 13 item 10: each domain's own wording (these were raised under another domain's code)
+    DEMAND_OUTSIDE_HOME_COMMUNITY = "demand_outside_home_community"
+    WISH_NEEDS_HOUSEHOLD = "wish_needs_household"
+    NOT_SAME_STREET = "not_same_street"
+    NO_HOME_COMMUNITY = "no_home_community"
+    NAME_TAKEN = "name_taken"
+    CLAIM_DEADLINE_AFTER_START = "claim_deadline_after_start"
+    DURATION_TOO_LONG = "duration_too_long"
 
 
 class DomainError(Exception):

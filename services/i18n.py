@@ -99,8 +99,9 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.EN: "A joint-meeting member needs a seat type.",
     },
     ErrorCode.NOT_A_PARTY_MEMBER: {
-        Language.ZH_CN: "仅党员可以报到。",
-        Language.EN: "Only party members can register with a community.",
+        Language.ZH_CN: "须为党员：仅党员可以报到，或担任党员中心户。",
+        Language.EN: "A party member is needed: only party members register with a community "
+        "or serve as a center household.",
     },
     ErrorCode.INVALID_AMOUNT: {
         Language.ZH_CN: "积分数额须为正整数。",
@@ -159,9 +160,8 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.EN: "This cannot be done in the current state.",
     },
     ErrorCode.INVALID_TIME_WINDOW: {
-        Language.ZH_CN: "时间设置不合理：结束须晚于开始，截止须不晚于开始。",
-        Language.EN: "The times do not fit: the end must follow the start, the deadline "
-        "must not be after the start.",
+        Language.ZH_CN: "时间设置不合理：结束须晚于开始。",
+        Language.EN: "The times do not fit: the end must come after the start.",
     },
     ErrorCode.NOT_CHECKED_IN: {
         Language.ZH_CN: "尚未签到。",
@@ -216,7 +216,7 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.EN: "{name} is out of stock.",
     },
     ErrorCode.LIMIT_REACHED: {
-        Language.ZH_CN: "已达到每人限兑数量（{limit}）。",
+        Language.ZH_CN: "已达到每人限额（{limit}）。",
         Language.EN: "You have reached the per-person limit ({limit}).",
     },
     ErrorCode.SLOT_TAKEN: {
@@ -228,12 +228,12 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.EN: "That time is outside the opening hours.",
     },
     ErrorCode.TOO_LATE_TO_BOOK: {
-        Language.ZH_CN: "预约须提前 {hours} 小时。",
-        Language.EN: "Bookings must be made {hours} hours ahead.",
+        Language.ZH_CN: "已过可预约的时间。",
+        Language.EN: "It is too late to book this.",
     },
     ErrorCode.BOOKING_TOO_LONG: {
-        Language.ZH_CN: "单次预约最长 {hours} 小时。",
-        Language.EN: "A booking may last at most {hours} hours.",
+        Language.ZH_CN: "单次预约最长 {max} 分钟。",
+        Language.EN: "A booking may last at most {max} minutes.",
     },
     ErrorCode.SESSION_FULL: {
         Language.ZH_CN: "该场次已满。",
@@ -347,6 +347,35 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
     ErrorCode.PARTY_REGISTRATION_NOT_HOME: {
         Language.ZH_CN: "只能向您居住的社区（您家庭住户所在的社区）报到。",
         Language.EN: "You can only register with the community you live in (your household's).",
+    },
+    # issue 13 item 10
+    ErrorCode.DEMAND_OUTSIDE_HOME_COMMUNITY: {
+        Language.ZH_CN: "只能向您居住社区内的网格反映诉求。",
+        Language.EN: "A demand can only be reported to a grid of the community you live in.",
+    },
+    ErrorCode.WISH_NEEDS_HOUSEHOLD: {
+        Language.ZH_CN: "登记了住户的居民才能在网格心愿墙发布心愿。",
+        Language.EN: "Only residents registered in a household can post on a grid's wish wall.",
+    },
+    ErrorCode.NOT_SAME_STREET: {
+        Language.ZH_CN: "只能评价同一街道下的单位。",
+        Language.EN: "Only units of the same street can be scored.",
+    },
+    ErrorCode.NO_HOME_COMMUNITY: {
+        Language.ZH_CN: "尚未登记所在社区，无法办理。",
+        Language.EN: "No home community is on record, so this cannot be done.",
+    },
+    ErrorCode.NAME_TAKEN: {
+        Language.ZH_CN: "该名称已被使用。",
+        Language.EN: "This name is already in use.",
+    },
+    ErrorCode.CLAIM_DEADLINE_AFTER_START: {
+        Language.ZH_CN: "认领截止时间不能晚于开始时间。",
+        Language.EN: "The claim deadline must not be after the start.",
+    },
+    ErrorCode.DURATION_TOO_LONG: {
+        Language.ZH_CN: "时长最多 {hours} 小时。",
+        Language.EN: "It may last at most {hours} hours.",
     },
 }
 

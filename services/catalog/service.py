@@ -169,8 +169,9 @@ async def adjust_stock(
         .values(stock=Goods.stock + delta)
         .returning(Goods.stock)
     )
-    if after is None:
-        raise DomainError(ErrorCode.OUT_OF_STOCK, field="delta")
+    if after is None:  # below zero is out of stock; above the most a shelf may hold, a bad value
+        code = ErrorCode.OUT_OF_STOCK if delta < 0 else ErrorCode.INVALID_VALUE
+        raise DomainError(code, field="delta", name=goods.name)
     session.add(
         StockMovement(
             community_id=goods.community_id,

@@ -71,3 +71,14 @@ def matches(window: ExchangeWindow, day: date) -> bool:
 def is_open(windows: Sequence[ExchangeWindow], day: date) -> bool:
     """No windows: always open; otherwise open on a day any window matches."""
     return not windows or any(matches(window, day) for window in windows)
+
+
+def next_open(windows: Sequence[ExchangeWindow], day: date, *, horizon: int = 400) -> date | None:
+    """The first day from ``day`` on when the exchange is open (None: not within ``horizon``)."""
+    for offset in range(horizon):
+        candidate = day + timedelta(days=offset)
+        if candidate > LATEST_DAY:
+            return None
+        if is_open(windows, candidate):
+            return candidate
+    return None

@@ -62,8 +62,11 @@ async def log(
         raise DomainError(ErrorCode.FORBIDDEN, field="gridId")
     if ended_at > clock.now():
         raise DomainError(ErrorCode.INVALID_VALUE, field="endedAt")
-    if not started_at < ended_at <= started_at + MAX_LENGTH:
+    if not started_at < ended_at:
         raise DomainError(ErrorCode.INVALID_TIME_WINDOW, field="endedAt")
+    if ended_at - started_at > MAX_LENGTH:
+        hours = MAX_LENGTH // timedelta(hours=1)
+        raise DomainError(ErrorCode.DURATION_TOO_LONG, field="endedAt", hours=hours)
     if len(findings) > MAX_FINDINGS:
         raise DomainError(ErrorCode.INVALID_VALUE, field="findings")
     assert grid.community_id is not None

@@ -89,7 +89,7 @@ async def category_create(
         .returning(DemandCategory)
     )
     if category is None:
-        raise DomainError(ErrorCode.CODE_TAKEN, field="name")
+        raise DomainError(ErrorCode.NAME_TAKEN, field="name")
     return category
 
 
@@ -193,7 +193,7 @@ async def _grid_of(session: AsyncSession, resident: Person, grid_id: uuid.UUID |
                 select(Household.community_id).where(Household.id == resident.household_id)
             )
         if grid.community_id != home:
-            raise DomainError(ErrorCode.NOT_IN_SCOPE, field="gridId")
+            raise DomainError(ErrorCode.DEMAND_OUTSIDE_HOME_COMMUNITY, field="gridId")
         return grid
     if resident.household_id is None:
         raise DomainError(ErrorCode.REQUIRED, field="gridId")

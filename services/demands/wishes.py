@@ -105,7 +105,7 @@ def readable(actor: Actor) -> ColumnElement[bool]:
 async def post(session: AsyncSession, actor: Actor, *, title: str, content: str) -> Wish:
     """A resident posts a wish on their own grid's wall."""
     if actor.household_id is None:
-        raise DomainError(ErrorCode.NOT_IN_SCOPE)
+        raise DomainError(ErrorCode.WISH_NEEDS_HOUSEHOLD)
     household = await session.get(Household, actor.household_id)
     assert household is not None
     wish = Wish(

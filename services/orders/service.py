@@ -84,8 +84,10 @@ def _checked(draft: OrderDraft) -> OrderDraft:
         raise DomainError(ErrorCode.INVALID_VALUE, field="points")
     if not 0 <= draft.party_first_hours <= MAX_HEAD_START_HOURS:
         raise DomainError(ErrorCode.INVALID_VALUE, field="partyFirstHours")
-    if draft.ends_at <= draft.starts_at or draft.claim_deadline > draft.starts_at:
+    if draft.ends_at <= draft.starts_at:
         raise DomainError(ErrorCode.INVALID_TIME_WINDOW, field="endsAt")
+    if draft.claim_deadline > draft.starts_at:
+        raise DomainError(ErrorCode.CLAIM_DEADLINE_AFTER_START, field="claimDeadline")
     return OrderDraft(
         title=validation.required_text(draft.title, field="title", max_length=TITLE_MAX),
         content=validation.required_text(draft.content, field="content", max_length=CONTENT_MAX),

@@ -166,10 +166,12 @@ async def _checkout(session: AsyncSession, actor: Actor, basket: Basket) -> Rede
         raise DomainError(ErrorCode.INVALID_VALUE, field="goods")
     community_id = actor.community_id
     if community_id is None:
-        raise DomainError(ErrorCode.NOT_IN_SCOPE)
+        raise DomainError(ErrorCode.NO_HOME_COMMUNITY)
     now = clock.now()
-    if not windows.is_open(await windows.windows_of(session, community_id), clock.local_date(now)):
-        raise DomainError(ErrorCode.WINDOW_CLOSED)
+    open_windows, today = await windows.windows_of(session, community_id), clock.local_date(now)
+    if not windows.is_open(open_windows, today):
+        opens = windows.next_open(open_windows, today)
+        raise DomainError(ErrorCode.WINDOW_CLOSED, opens_at=opens.isoformat() if opens else "—")
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"redeem:{actor.person_id}", 0)))
     )

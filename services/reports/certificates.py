@@ -75,7 +75,7 @@ async def issue(
     ):
         raise DomainError(ErrorCode.NOT_FOUND, field="personId")
     if person.community_id is None:
-        raise DomainError(ErrorCode.NOT_IN_SCOPE, field="personId")
+        raise DomainError(ErrorCode.NO_HOME_COMMUNITY, field="personId")
     community = await session.get(OrgUnit, person.community_id)
     assert community is not None
     if target != actor.person_id and not allows(actor, Permission.PERSON_MANAGE, community.path):

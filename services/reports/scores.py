@@ -85,7 +85,7 @@ async def _pair(
     if not allows(actor, permission, scorer.path):
         raise DomainError(ErrorCode.FORBIDDEN, field="scorerUnitId")
     if scorer.parent_id is None or scorer.parent_id != scored.parent_id:
-        raise DomainError(ErrorCode.NOT_IN_SCOPE, field="scoredUnitId")
+        raise DomainError(ErrorCode.NOT_SAME_STREET, field="scoredUnitId")
     return scorer, scored
 
 
