@@ -15,8 +15,9 @@ parsed document is counted first, in one walk, and refused over a bound with
 * variable definitions (the web app: at most 7);
 * arguments on one field or directive (the schema's widest field takes 7).
 
-The count and the validation are cached together, keyed by the document (the parser cache hands
-the same document back for the same text), the schema, the rules and the bounds.
+The count and the validation are each cached, keyed by the document (graphql-core compares
+documents by their structure, so a variant differing only in a comment is a hit), the bounds, the
+schema and the rules. The cost limit (schema/cost.py) prices the document between the two.
 """
 
 from __future__ import annotations
@@ -152,17 +153,19 @@ def too_complex(excess: Excess, language: Language) -> GraphQLError:
 
 
 @lru_cache(maxsize=512)
+def _excess(document: DocumentNode, bounds: DocumentBounds) -> Excess | None:
+    return excess(document, bounds)
+
+
+@lru_cache(maxsize=512)
 def _validated(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    rules: tuple[type[ASTValidationRule], ...],
-    bounds: DocumentBounds,
-) -> Excess | list[GraphQLError]:
-    return excess(document, bounds) or validate_document(schema, document, rules)
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    return validate_document(schema, document, rules)
 
 
-class BoundedValidation(SchemaExtension):
-    """Strawberry's ``ValidationCache``, refusing a document over the bounds before validating."""
+class DocumentGuard(SchemaExtension):
+    """Refuse a document over the bounds before it is validated (or priced)."""
 
     def __init__(self, bounds: DocumentBounds) -> None:
         super().__init__()
@@ -170,15 +173,22 @@ class BoundedValidation(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        assert context.graphql_document is not None
-        outcome = _validated(
-            context.schema._schema,
-            context.graphql_document,
-            tuple(context.validation_rules),
-            self.bounds,
-        )
-        if isinstance(outcome, Excess):
-            language = getattr(context.context, "language", Language.ZH_CN)
-            outcome = [too_complex(outcome, language)]
-        context.pre_execution_errors = outcome
+        document = context.graphql_document
+        if document is not None and context.pre_execution_errors is None:
+            found = _excess(document, self.bounds)
+            if found is not None:
+                language = getattr(context.context, "language", Language.ZH_CN)
+                context.pre_execution_errors = [too_complex(found, language)]
+        yield
+
+
+class CachedValidation(SchemaExtension):
+    """Strawberry's ``ValidationCache``, leaving alone a document already refused."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.pre_execution_errors is None:
+            rules = tuple(context.validation_rules)
+            context.pre_execution_errors = _validated(context.schema._schema, document, rules)
         yield

@@ -30,7 +30,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
 
 from schema.auth.mutations import AuthMutation
-from schema.bounds import BoundedValidation, DocumentBounds, Excess, too_complex
+from schema.bounds import CachedValidation, DocumentBounds, DocumentGuard, Excess, too_complex
 from schema.cache import ResponseCache
 from schema.catalog import CatalogMutation, CatalogQuery, Goods, Service, ServiceSession, Venue
 from schema.cost import DEFAULT_BUDGET, CostLimit
@@ -309,8 +309,10 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             QueryDepthLimiter(max_depth=limits.max_depth),
             MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         ),
-        lambda: BoundedValidation(limits.document),  # validation (cached), bounded first
-        lambda: CostLimit(limits.max_cost),  # after validation, before execution
+        # before validation, in this order: the document's bounds, its cost, then the rules
+        lambda: DocumentGuard(limits.document),
+        lambda: CostLimit(limits.max_cost),
+        CachedValidation,
         InputGuard,
         ErrorPolicy,
         RequestTransaction,

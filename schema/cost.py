@@ -251,11 +251,13 @@ def query_cost(
 
 
 class CostLimit(SchemaExtension):
-    """Price the operation after validation, before execution; refuse it over the budget.
+    """Price the operation before it is validated; refuse it over the budget.
 
-    ``QUERY_TOO_COSTLY``, stating the cost and the budget, before any resolver (or SQL) runs. Every
-    priced request reports ``{"cost": {"requested": N, "budget": B}}`` in its extensions. Must come
-    after the validation cache in the extensions: it prices only a valid document.
+    ``QUERY_TOO_COSTLY``, stating the cost and the budget, before any rule, resolver or SQL runs
+    (validating the 30-alias nested query alone takes 15 ms; pricing it, 0.3 ms). Pricing needs
+    no valid document: unknown fields and types cost nothing, a fragment cycle is cut. It comes
+    after the document's bounds, which keep the walk small. Every priced request reports
+    ``{"cost": {"requested": N, "budget": B}}`` in its extensions.
     """
 
     def __init__(self, budget: int) -> None:
@@ -266,7 +268,7 @@ class CostLimit(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is not None and not context.pre_execution_errors:
+        if document is not None and context.pre_execution_errors is None:
             self.requested = query_cost(
                 context.schema._schema, document, context.operation_name, context.variables
             )

@@ -164,3 +164,12 @@ async def test_a_costly_subscription_is_refused_before_it_subscribes() -> None:
     assert result.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
     requested = 1 + 1 + 10 * (1 + 1 + 1 + 100 * (1 + 1 + 100 * (1 + 10)))
     assert result.errors[0].extensions["cost"] == requested
+
+
+async def test_pricing_comes_before_validation_and_survives_a_fragment_cycle(api: Api) -> None:
+    costly_and_invalid = await api(NESTED_ALIASES.replace("{ id name }", "{ id nope }"))
+    assert costly_and_invalid.error_codes == ["QUERY_TOO_COSTLY"]
+    cycle = "{ ...A } fragment A on Query { ...B } fragment B on Query { me { id } ...A }"
+    reply = await api(cycle, language="en")
+    assert reply.errors and "Cannot spread fragment 'A'" in reply.errors[0]["message"]
+    assert reply.body["extensions"]["cost"]["requested"] == 1

@@ -32,6 +32,10 @@ SIGN_IN = 'signIn(input: {phone: "13900000001", password: "wrong-password"}) { t
 DEEP = "{ me { household { grid { " + "parent { " * 20 + "id" + " }" * 20 + " } } } }"
 INTROSPECTION = "{ __schema { types { fields { type { " + "ofType { " * 12 + "name" + " }" * 12
 INTROSPECTION += " } } } } }"
+NESTED_LISTS = (
+    "orgUnits(first: 100) { nodes { children(first: 100) { nodes { children(first: 100) { nodes {"
+    " households(first: 100) { nodes { members { id name } } } } } } } } }"
+)
 
 
 def _hostile() -> dict[str, tuple[Any, dict[str, Any] | None]]:
@@ -47,6 +51,18 @@ def _hostile() -> dict[str, tuple[Any, dict[str, Any] | None]]:
         ),
         "1,000 directives on a field": (
             "{ me " + "@skip(if: false) " * 1000 + "{ id } }",
+            None,
+        ),
+        "500 directives on a field (3,000 tokens)": (
+            "{ me " + "@skip(if: false) " * 500 + "{ id } }",
+            None,
+        ),
+        "nested lists over the cost budget (first: 100 x4)": ("{ " + NESTED_LISTS + " }", None),
+        "200 fragments spread into one selection": (
+            " ".join(f"fragment F{n} on Person {{ id }}" for n in range(200))
+            + " { me { "
+            + " ".join(f"...F{n}" for n in range(200))
+            + " } }",
             None,
         ),
         "huge first (literal)": ("{ households(first: 1000000) { nodes { id } } }", None),
