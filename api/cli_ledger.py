@@ -3,7 +3,8 @@ purge keys.
 
 ``verify`` recomputes every community's hash chain and balances (from the database, or from a JSON
 export without any database) and exits 1 naming the first broken link. ``export`` writes the JSON
-anyone may download to check a community's ledger themselves. ``check`` is the quick in-database
+anyone may download to check a community's ledger themselves (it names nobody: see
+:mod:`services.ledger.verify`). ``check`` is the quick in-database
 balance check (counters = entries, each kind sums to zero), cheap enough for a cron job.
 ``expire`` voids holds past their deadline; ``expire-points`` applies the communities' points
 expiry policies (both are also worker jobs). Servers are found as for every command (see
@@ -52,6 +53,12 @@ def _show(report: verify.Report) -> None:
         f"communities: {report.communities}  accounts: {report.accounts}  "
         f"transfers: {report.transfers}"
     )
+    if report.unrecomputed:
+        console.print(
+            f"{report.unrecomputed} postings hashed in the older form (over private fields "
+            "this export omits): links checked, hashes not recomputed; verify the database "
+            "to recompute them"
+        )
     if report.broken:
         console.print(f"[red]broken link: {report.broken}[/red]", soft_wrap=True)
     for problem in report.problems:
@@ -95,7 +102,7 @@ def export_command(
     community: Annotated[str, typer.Option(help="Community code.")],
     out: Annotated[Path, typer.Option(dir_okay=False, help="Where to write the JSON.")],
 ) -> None:
-    """Write a community's whole ledger as JSON, for anyone to verify."""
+    """Write a community's whole ledger as JSON, for anyone to verify (it names nobody)."""
 
     async def work(session: AsyncSession) -> verify.Export:
         return await verify.export(session, await _community(session, community))

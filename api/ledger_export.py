@@ -1,8 +1,9 @@
 """``GET /ledger/{community code}.json``: a community's whole ledger, for anyone to verify.
 
-Public on purpose (公示: the points ledger is open to inspection): the export carries ids,
-amounts, causes and hashes, never a person's id or name. Check it offline with
-``gridpoints ledger verify --from-json FILE``.
+Public on purpose (公示: the points ledger is open to inspection): the export carries transfer
+ids, amounts, causes (as fixed labels) and hashes, never a person's id or name, nor an actor,
+nor a reason staff typed; accounts by pseudonyms valid in one download only (see
+:mod:`services.ledger.verify`). Check it offline with ``gridpoints ledger verify --from-json FILE``.
 """
 
 from __future__ import annotations

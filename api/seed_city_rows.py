@@ -409,13 +409,16 @@ class _Ledger:
         actor_text = "null" if actor is None else f'"{actor}"'
         cause_id_text = "null" if cause_id is None else f'"{cause_id}"'
         pending_text = "null" if pending_id is None else f'"{pending_id}"'
+        private = (
+            f'{{"actor_id":{actor_text},"cause_id":{cause_id_text},'
+            f'"credit_account_id":"{credit}","debit_account_id":"{debit}","reason":{reason_text}}}'
+        )
+        commitment = hashlib.sha256(private.encode()).hexdigest()
         body = (
-            f'{{"actor_id":{actor_text},"amount":{amount},"cause":"{cause}",'
-            f'"cause_id":{cause_id_text},"community_id":"{self.cid}",'
-            f'"created_at":"{at.isoformat(timespec="microseconds")[:-6]}Z",'
-            f'"credit_account_id":"{credit}","debit_account_id":"{debit}","id":"{tid}",'
+            f'{{"amount":{amount},"cause":"{cause}","community_id":"{self.cid}",'
+            f'"created_at":"{at.isoformat(timespec="microseconds")[:-6]}Z","id":"{tid}",'
             f'"kind":"{kind}","pending_id":{pending_text},"point_kind":"{point_kind}",'
-            f'"prev_hash":"{prev}","reason":{reason_text},"reverses_id":null,"seq":{seq}}}'
+            f'"prev_hash":"{prev}","private":"{commitment}","reverses_id":null,"seq":{seq}}}'
         )
         digest = hashlib.sha256(body.encode()).hexdigest()
         if not self.checked:

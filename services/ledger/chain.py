@@ -6,13 +6,30 @@ and ``hash`` = SHA-256 (hex) of its canonical form (:func:`canonical`): the UTF-
 the fields below, keys sorted, no spaces, non-ASCII as is (Python:
 ``json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``).
 
-    actor_id, amount, cause, cause_id, community_id, created_at, credit_account_id,
-    debit_account_id, id, kind, pending_id, point_kind, prev_hash, reason, reverses_id, seq
+    amount, cause, community_id, created_at, id, kind, pending_id, point_kind, prev_hash,
+    private, reverses_id, seq
+
+``private`` is a commitment to the fields that name people (:data:`PRIVATE_FIELDS`): the SHA-256
+(hex) of the same kind of JSON object of
+
+    actor_id, cause_id, credit_account_id, debit_account_id, reason
+
+so the chain covers who did it, why, and whose accounts moved, while the public export
+(:mod:`services.ledger.verify`) carries only the commitment: anyone can recompute every hash
+from the export without learning a person's id or a staff member's free-text reason. The
+commitment cannot be opened by guessing: it covers the two account ids, random UUIDs that never
+leave the server (the graph shows no account id, and the export shows per-export pseudonyms).
 
 UUIDs are lowercase hyphenated strings, ``amount`` and ``seq`` are JSON integers, absent values
-are ``null``, ``created_at`` is UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. Anyone holding the JSON
-export can recompute the chain with these few lines; changing any field of any posting (or
-dropping, inserting or reordering one) breaks every hash after it.
+are ``null``, ``created_at`` is UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. Changing any field of any
+posting (or dropping, inserting or reordering one) breaks every hash after it.
+
+**The older form.** Postings hashed before the commitment existed (:func:`legacy_canonical`) hash
+the private fields themselves, in one object with the others (no ``private`` key). Rows are
+immutable, so they keep that hash: a chain is the older form up to some ``seq`` and the
+commitment form after it, never the older form after the newer. The database verify recomputes
+both forms; a public export cannot recompute the older form (it lacks the private fields), so it
+checks those postings' links only and says how many there were.
 
 ``booked_on`` (the Asia/Shanghai day a posting counts for, ``YYYY-MM-DD``) joins the object only
 when it is not the Asia/Shanghai day of ``created_at``, i.e. for a back-dated correction. For
@@ -51,24 +68,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.clock import local_date
 from services.ledger.models import GENESIS_HASH, ChainHead
 
-CHAINED_FIELDS = (
-    "actor_id",
+# named in the public export; hashed as they are
+PUBLIC_FIELDS = (
     "amount",
     "cause",
-    "cause_id",
     "community_id",
     "created_at",
-    "credit_account_id",
-    "debit_account_id",
     "id",
     "kind",
     "pending_id",
     "point_kind",
     "prev_hash",
-    "reason",
     "reverses_id",
     "seq",
 )
+# who, why and whose: hashed through their commitment, never exported
+PRIVATE_FIELDS = ("actor_id", "cause_id", "credit_account_id", "debit_account_id", "reason")
+COMMITMENT = "private"
+# every field of a transfer the chain covers (the older form hashes them all as they are)
+CHAINED_FIELDS = tuple(sorted((*PUBLIC_FIELDS, *PRIVATE_FIELDS)))
 
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -94,14 +112,36 @@ def plain(value: Any) -> Any:
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
+def _json(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def commitment(fields: Mapping[str, Any]) -> str:
+    """The SHA-256 (hex) of the :data:`PRIVATE_FIELDS`: what the chain covers of them."""
+    return hashlib.sha256(_json({name: plain(fields[name]) for name in PRIVATE_FIELDS})).hexdigest()
+
+
 def canonical(fields: Mapping[str, Any]) -> bytes:
-    """The bytes that are hashed: :data:`CHAINED_FIELDS` as plain JSON values, and ``booked_on``
-    when it is not implied by ``created_at`` (``fields`` may be a row or an exported dict)."""
+    """The bytes that are hashed: :data:`PUBLIC_FIELDS` as plain JSON values, the commitment to
+    the private ones (``fields["private"]`` when given, as in a public export, else computed
+    from them), and ``booked_on`` when it is not implied by ``created_at``. ``fields`` may be a
+    row or an exported dict."""
+    body = {name: plain(fields[name]) for name in PUBLIC_FIELDS}
+    body[COMMITMENT] = fields[COMMITMENT] if COMMITMENT in fields else commitment(fields)
+    return _json(_with_booked_on(body, fields))
+
+
+def legacy_canonical(fields: Mapping[str, Any]) -> bytes:
+    """The older form: every one of :data:`CHAINED_FIELDS` as it is (see the module docstring)."""
     body = {name: plain(fields[name]) for name in CHAINED_FIELDS}
+    return _json(_with_booked_on(body, fields))
+
+
+def _with_booked_on(body: dict[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
     booked_on = plain(fields.get("booked_on"))
     if booked_on is not None and booked_on != implied_booked_on(body["created_at"]):
         body["booked_on"] = booked_on
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return body
 
 
 def implied_booked_on(created_at: str) -> str:
@@ -111,7 +151,13 @@ def implied_booked_on(created_at: str) -> str:
 
 
 def chain_hash(fields: Mapping[str, Any]) -> str:
+    """The hash of a posting, as written today."""
     return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+def legacy_hash(fields: Mapping[str, Any]) -> str:
+    """The hash of a posting in the older form (its private fields needed)."""
+    return hashlib.sha256(legacy_canonical(fields)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

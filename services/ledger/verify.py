@@ -1,8 +1,8 @@
 """Public trust: export a community's ledger as JSON, and verify a ledger from that or the database.
 
 :func:`verify_export` works on the export alone (no database), so anyone who downloads the file
-can check it; :func:`verify_database` exports each community in memory and runs the same code.
-It checks, and names the first problem it finds:
+can check it; :func:`verify_database` exports each community in memory, with every field, and
+runs the same code. It checks, and names the first problem it finds:
 
 1. the hash chain (:mod:`services.ledger.chain`): ``seq`` runs 1, 2, 3... without gaps, each
    ``prev_hash`` is the hash before it, each ``hash`` recomputes, the head is the last posting.
@@ -16,15 +16,36 @@ It checks, and names the first problem it finds:
 
 :func:`services.ledger.check.check` is the quick in-database form of 3, for a cron job.
 
-The export carries ids, never names: accounts are identified by their id and type, people by the
-ids in ``actor_id`` (as the hash needs them).
+**The public export names nobody** (format :data:`PUBLIC`, what ``GET /ledger/<code>.json`` and
+``gridpoints ledger export`` write). Decided so:
+
+* no actor: ``actor_id`` (a person's id, or staff's) is not in it, nor is ``cause_id`` (it names
+  a grant of the public board or a redemption, which name people);
+* no free text: ``reason`` is the fixed public label of the transfer's cause
+  (:data:`PUBLIC_REASONS`), never what staff typed; a file with any other reason fails verify;
+* no stable account ids: accounts (and the two sides of each transfer) are named by a pseudonym
+  valid within one export only, an HMAC of the account id with a random key made for that export
+  and then forgotten; two downloads cannot be joined account by account, while one download still
+  checks every balance. Account types and point kinds stay (the balance rules need them);
+* the hash chain still verifies: the chain covers a commitment to those private fields
+  (:func:`services.ledger.chain.commitment`), and each exported posting carries it as ``private``.
+  Postings hashed in the older form (before the commitment existed; rows are immutable, so they
+  keep it) carry ``private: null``: their links are checked, their hash cannot be recomputed from
+  a public file (:attr:`Report.unrecomputed` counts them; the database verify recomputes them).
+
+Exports of format :data:`FULL` carry every field (what older downloads are, and what
+:func:`verify_database` checks); they still verify, in either hash form. The staff graph
+(``communityLedger``) is unchanged: staff may see who.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,18 +53,39 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
-from services.ledger.chain import CHAINED_FIELDS, chain_hash, implied_booked_on, plain, timestamp
+from services.ledger.chain import (
+    CHAINED_FIELDS,
+    COMMITMENT,
+    PUBLIC_FIELDS,
+    chain_hash,
+    commitment,
+    implied_booked_on,
+    legacy_hash,
+    plain,
+    timestamp,
+)
 from services.ledger.models import (
     GENESIS_HASH,
     Account,
     AccountType,
+    Cause,
     ChainHead,
     Transfer,
     TransferKind,
 )
 from services.orgs.models import OrgUnit
 
-FORMAT = "gridpoints-ledger/1"
+FULL = "gridpoints-ledger/1"  # every field: the database verify, and downloads made before /2
+PUBLIC = "gridpoints-ledger/2"  # names nobody (see the module docstring)
+FORMATS = (FULL, PUBLIC)
+# the one reason a public export gives for each cause
+PUBLIC_REASONS: dict[str, str] = {
+    Cause.MEETING_DECISION.value: "联席会议评定积分",
+    Cause.REVERSAL.value: "冲正",
+    Cause.REDEMPTION.value: "积分兑换",
+    Cause.EXPIRY.value: "积分过期",
+    Cause.ADJUSTMENT.value: "积分调整",
+}
 ACCOUNT_FIELDS = (
     "id",
     "type",
@@ -54,6 +96,16 @@ ACCOUNT_FIELDS = (
     "credits_pending",
 )
 TRANSFER_FIELDS = (*CHAINED_FIELDS, "booked_on", "hash", "expires_at")
+PUBLIC_TRANSFER_FIELDS = (
+    *PUBLIC_FIELDS,
+    "debit_account_id",
+    "credit_account_id",
+    "reason",
+    "booked_on",
+    "hash",
+    "expires_at",
+    COMMITMENT,
+)
 COUNTERS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
 CHAINED = {TransferKind.POSTED.value, TransferKind.POST.value}
 
@@ -81,6 +133,8 @@ class Report:
     accounts: int = 0
     broken: BrokenLink | None = None  # the first break of a hash chain
     problems: list[str] = field(default_factory=list)  # holds and balances
+    # postings of a public export hashed in the older form: linked, but not recomputable
+    unrecomputed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -91,7 +145,38 @@ class Report:
 
 
 async def export(session: AsyncSession, community: OrgUnit) -> Export:
-    """The community's whole ledger as plain JSON values, oldest transfer first."""
+    """The community's public ledger (format :data:`PUBLIC`), oldest transfer first: it names
+    nobody (see the module docstring)."""
+    full = await full_export(session, community)
+    key = secrets.token_bytes(32)  # this export's pseudonyms; forgotten when it returns
+
+    def alias(account_id: str) -> str:
+        digest = hmac.new(key, uuid.UUID(account_id).bytes, hashlib.sha256).hexdigest()
+        return f"acct-{digest[:32]}"
+
+    accounts = [{**account, "id": alias(account["id"])} for account in full["accounts"]]
+    return {
+        **full,
+        "format": PUBLIC,
+        "accounts": sorted(accounts, key=lambda account: str(account["id"])),
+        "transfers": [_public(transfer, alias) for transfer in full["transfers"]],
+    }
+
+
+def _public(transfer: Mapping[str, Any], alias: Callable[[str], str]) -> dict[str, Any]:
+    public = {name: transfer[name] for name in PUBLIC_TRANSFER_FIELDS if name != COMMITMENT}
+    public["debit_account_id"] = alias(transfer["debit_account_id"])
+    public["credit_account_id"] = alias(transfer["credit_account_id"])
+    public["reason"] = PUBLIC_REASONS[transfer["cause"]]
+    older = transfer["kind"] in CHAINED and legacy_hash(transfer) == transfer["hash"]
+    chained = transfer["kind"] in CHAINED and not older
+    public[COMMITMENT] = commitment(transfer) if chained else None
+    return public
+
+
+async def full_export(session: AsyncSession, community: OrgUnit) -> Export:
+    """The community's whole ledger with every field (format :data:`FULL`), oldest transfer
+    first: what the database verify checks. Never published: it names people."""
     fresh = {"populate_existing": True}  # what the table holds, not what this session cached
     head = await session.get(ChainHead, community.id, populate_existing=True)
     accounts = await session.scalars(
@@ -107,7 +192,7 @@ async def export(session: AsyncSession, community: OrgUnit) -> Export:
         .execution_options(**fresh)
     )
     return {
-        "format": FORMAT,
+        "format": FULL,
         "exported_at": timestamp(clock.now()),
         "community": {"id": str(community.id), "code": community.code, "name": community.name},
         "head": {
@@ -145,7 +230,7 @@ async def verify_database(
         stmt = stmt.where(OrgUnit.id == community_id)
     report = Report()
     for community in await session.scalars(stmt.order_by(OrgUnit.code)):
-        verify_export(await export(session, community), report)
+        verify_export(await full_export(session, community), report)
     return report
 
 
@@ -155,8 +240,9 @@ async def verify_database(
 def verify_export(data: Mapping[str, Any], report: Report | None = None) -> Report:
     """Verify one community's export (see the module docstring); add to ``report``."""
     report = report or Report()
-    if data.get("format") != FORMAT:
-        report.problems.append(f"not a {FORMAT} export")
+    form = data.get("format")
+    if form not in FORMATS:
+        report.problems.append(f"not a {' or '.join(FORMATS)} export")
         return report
     community = str(data["community"]["id"])
     transfers: list[Mapping[str, Any]] = list(data["transfers"])
@@ -165,24 +251,39 @@ def verify_export(data: Mapping[str, Any], report: Report | None = None) -> Repo
     report.transfers += len(transfers)
     report.accounts += len(accounts)
     if report.broken is None:
-        report.broken = _chain(community, transfers, data["head"])
+        report.broken = _chain(community, transfers, data["head"], report)
+    if form == PUBLIC:
+        report.problems += [
+            f"transfer {t['id']}: reason is not the public label of its cause"
+            for t in transfers
+            if t.get("reason") != PUBLIC_REASONS.get(str(t["cause"]))
+        ]
     report.problems += _holds(community, transfers, accounts)
     report.problems += _balances(community, transfers, accounts)
     return report
 
 
 def _chain(
-    community: str, transfers: Iterable[Mapping[str, Any]], head: Mapping[str, Any]
+    community: str,
+    transfers: Iterable[Mapping[str, Any]],
+    head: Mapping[str, Any],
+    report: Report,
 ) -> BrokenLink | None:
     postings = sorted(
         (t for t in transfers if t["kind"] in CHAINED or t.get("seq") is not None),
         key=lambda t: (t.get("seq") is None, t.get("seq") or 0),
     )
     previous = GENESIS_HASH
+    newer_seen = False  # the commitment form: no posting of the older form may follow one
     for expected, posting in enumerate(postings, start=1):
-        problem = _link_problem(community, posting, expected, previous)
+        problem, older = _link_problem(community, posting, expected, previous)
+        if problem is None and older and newer_seen:
+            problem = "hashed in the older form after a posting of the newer"
         if problem:
             return BrokenLink(community, posting.get("seq"), str(posting["id"]), problem)
+        newer_seen = newer_seen or not older
+        if older and COMMITMENT in posting:
+            report.unrecomputed += 1
         previous = posting["hash"]
     count = len(postings)
     if head["seq"] != count or head["hash"] != previous:
@@ -193,16 +294,22 @@ def _chain(
 
 def _link_problem(
     community: str, posting: Mapping[str, Any], expected: int, previous: str
-) -> str | None:
+) -> tuple[str | None, bool]:
+    """What is wrong with the posting's link, if anything; and whether it is of the older form
+    (a public export of one carries ``private: null``, its private fields are not there)."""
     if posting["kind"] not in CHAINED or posting.get("community_id") != community:
-        return "chained, yet not a posting of this community"
+        return "chained, yet not a posting of this community", False
     if posting.get("seq") != expected:
-        return f"expected seq {expected}"
+        return f"expected seq {expected}", False
     if posting["prev_hash"] != previous:
-        return "prev_hash is not the hash of the posting before"
-    if chain_hash(posting) != posting["hash"]:
-        return "hash does not match the transfer's fields"
-    return None
+        return "prev_hash is not the hash of the posting before", False
+    if COMMITMENT in posting and posting[COMMITMENT] is None:
+        return None, True
+    if chain_hash(posting) == posting["hash"]:
+        return None, False
+    if COMMITMENT not in posting and legacy_hash(posting) == posting["hash"]:
+        return None, True
+    return "hash does not match the transfer's fields", False
 
 
 def _holds(

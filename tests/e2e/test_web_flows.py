@@ -207,9 +207,21 @@ async def test_resident_reports_a_demand_the_grid_worker_solves_it_and_the_resid
     await page.goto(demand_url)
     await page.reload()
     await expect(page.locator("[data-test=demand-status]")).to_have_text("待评价")
+    # no answer is chosen for the resident: submit waits for the outcome and the stars
+    submit = page.locator("[data-test=confirm-demand]")
+    await expect(submit).to_be_disabled()
+    await expect(page.locator("[data-test=confirm-hint]")).to_be_visible()
+    await expect(page.locator("[data-test=outcome] [role=radio][aria-checked=true]")).to_have_count(
+        0
+    )
+    await expect(page.locator("[data-test=rate] [role=radio][aria-checked=true]")).to_have_count(0)
     await page.locator("[data-test=rate] .van-rate__item").nth(3).click()  # 4 stars
+    await expect(submit).to_be_disabled()  # the stars alone are not an answer
+    await page.locator("[data-test=outcome] .van-radio", has_text="已解决").click()
+    await expect(submit).to_be_enabled()
+    await expect(page.locator("[data-test=confirm-hint]")).to_be_hidden()
     await page.get_by_label("评价").fill("很及时")
-    await page.locator("[data-test=confirm-demand]").click()
+    await submit.click()
     await expect(page.locator("[data-test=demand-status]")).to_have_text("已办结")
     await expect(page.locator("[data-test=timeline-event]")).to_contain_text(
         ["居民点单", "受理", "处置完成", "居民评价"]
@@ -267,7 +279,12 @@ async def test_a_demand_goes_up_to_the_street_which_summons_a_department_that_re
 
     await resident.page.reload()
     await expect(resident.page.locator("[data-test=demand-status]")).to_have_text("待评价")
-    await resident.page.locator("[data-test=confirm-demand]").click()
+    submit = resident.page.locator("[data-test=confirm-demand]")
+    await expect(submit).to_be_disabled()  # nothing chosen yet
+    await resident.page.locator("[data-test=outcome] .van-radio", has_text="部分解决").click()
+    await expect(submit).to_be_disabled()  # the outcome alone is not an answer
+    await resident.page.locator("[data-test=rate] .van-rate__item").nth(2).click()  # 3 stars
+    await submit.click()
     await expect(resident.page.locator("[data-test=demand-status]")).to_have_text("已办结")
     await resident.close()
 
@@ -504,6 +521,28 @@ async def test_community_admin_downloads_the_monthly_assessment(
     assert download.suggested_filename.endswith(".csv")
     path = await download.path()
     assert "稻香社区第1网格" in path.read_text(encoding="utf-8-sig")
+    await screen.close()
+
+
+async def test_a_department_scores_a_community_only_with_the_marks_it_chose(
+    browser: Browser, served: Server
+) -> None:
+    screen = await screen_for(browser, served, DEPARTMENT)
+    page = screen.page
+    await screen.go("/work/scorecards")
+    save = page.locator("[data-test=save-score]")
+    # no marks are chosen for the scorer: save waits for the stars of all three axes
+    await expect(save).to_be_disabled()
+    await expect(page.locator("[data-test=score-hint]")).to_be_visible()
+    await expect(page.locator(".van-rate [role=radio][aria-checked=true]")).to_have_count(0)
+    rates = page.locator(".van-rate")
+    await rates.nth(0).locator(".van-rate__item").nth(3).click()
+    await rates.nth(1).locator(".van-rate__item").nth(2).click()
+    await expect(save).to_be_disabled()  # two of three is not a score
+    await rates.nth(2).locator(".van-rate__item").nth(4).click()
+    await expect(save).to_be_enabled()
+    await save.click()
+    await expect(page.locator(".ok-bar")).to_be_visible()
     await screen.close()
 
 

@@ -114,11 +114,16 @@ async def test_an_export_verifies_alone_and_shows_any_edit(
     # the documented canonical form is all it takes to recompute a hash
     assert chain_hash(exported["transfers"][0]) == exported["transfers"][0]["hash"]
 
-    edited = copy.deepcopy(exported)
-    edited["transfers"][1]["reason"] = "改过的原因"
+    edited = copy.deepcopy(exported)  # whose or why it moved: the commitment covers them
+    edited["transfers"][1]["private"] = "0" * 64
     assert verify.verify_export(edited).broken == verify.BrokenLink(
         str(books.community_id), 2, str(postings[1].id), "hash does not match the transfer's fields"
     )
+    relabelled = copy.deepcopy(exported)  # a public file gives the fixed label, no other text
+    relabelled["transfers"][1]["reason"] = "改过的原因"
+    assert verify.verify_export(relabelled).problems == [
+        f"transfer {postings[1].id}: reason is not the public label of its cause"
+    ]
     dropped = copy.deepcopy(exported)
     dropped["transfers"] = [t for t in dropped["transfers"] if t["id"] != str(postings[1].id)]
     broken = verify.verify_export(dropped).broken
