@@ -88,6 +88,12 @@ class ErrorCode(StrEnum):
     # evaluation
     ALREADY_SCORED = "already_scored"
     NO_SERVICE_HOURS = "no_service_hours"
+    # edge input (issue 13, item 6): requests no resolver should see
+    INVALID_REQUEST = "invalid_request"
+    INVALID_ENCODING = "invalid_encoding"
+    TOO_DEEP = "too_deep"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+    INVALID_TIME_RANGE = "invalid_time_range"
 
 
 class DomainError(Exception):
