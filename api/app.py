@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api import logs, worker
@@ -66,6 +67,34 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", **checks}, 200 if ready else 503
     )
+
+
+class RefuseUnnamablePaths:
+    """A URL path with a NUL (``%00``) or text that is not UTF-8 names nothing: 404 before any
+    route sees it (PostgreSQL's text cannot hold a NUL, the file system refuses it in a name:
+    both failed as 500s). Issue 13, item 6."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not _namable(scope.get("path", "")):
+            if scope["type"] == "http":
+                await Response(status_code=404)(scope, receive, send)
+            else:  # refuse the handshake
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        await self.app(scope, receive, send)
+
+
+def _namable(path: str) -> bool:
+    if "\x00" in path:
+        return False
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 def create_app(settings: Settings | None = None, *, database_url: str, redis_url: str) -> Starlette:
@@ -136,7 +165,8 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
     else:
         log.warning("no web app found: / is not served", extra={"looked_in": str(WEB)})
     client_addresses = Middleware(ClientAddressMiddleware, proxies=settings.trusted_proxy_networks)
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[client_addresses])
+    middleware = [Middleware(RefuseUnnamablePaths), client_addresses]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.gridpoints = state
     return app
 

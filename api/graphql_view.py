@@ -8,20 +8,24 @@ that fails before execution (syntax, validation) gets 400, as the GraphQL-over-H
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from api.client_address import client_of
 from api.state import AppState
 from schema.context import Context
 from schema.ws import TransportWSHandler
-from services.i18n import negotiate
+from services.errors import ErrorCode
+from services.i18n import message, negotiate
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -56,6 +60,39 @@ class GraphQLView(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    # Edge input (issue 13, item 6): a request no GraphQL parser should see is a typed 400.
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson, not json: it refuses bytes that are not UTF-8, a lone UTF-16 surrogate
+        escape (text PostgreSQL could not store) and nesting past 1,024 levels (json recursed
+        until RecursionError) with a ``JSONDecodeError``: the caller's 400."""
+        return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            decoded = self.decode_json(data)
+        except orjson.JSONDecodeError as error:
+            text = str(error)
+            if "UTF-8" in text or "surrogate" in text:
+                raise BadRequest(ErrorCode.INVALID_ENCODING) from error
+            if "depth" in text or "recursion" in text.lower():
+                raise BadRequest(ErrorCode.TOO_DEEP, max=MAX_JSON_DEPTH) from error
+            raise BadRequest(ErrorCode.INVALID_REQUEST) from error
+        if not isinstance(decoded, dict | list):  # 42, "x", null, true: not a request
+            raise BadRequest(ErrorCode.INVALID_REQUEST)
+        return decoded
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Refuse what Strawberry would fail on or silently mangle, in the caller's language."""
+        try:
+            if isinstance(request, Request):
+                _check_query_string(request)
+            return await super().run(request, context, root_value)
+        except BadRequest as refusal:
+            language = negotiate(request.headers.get("accept-language"))
+            shown = message(refusal.code, language, refusal.params)
+            body = {"errors": [{"message": shown, "extensions": {"code": refusal.code.name}}]}
+            return JSONResponse(body, 400)
+
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
@@ -88,6 +125,32 @@ class GraphQLView(GraphQL[Context, None]):
             if isinstance(response_data, dict) and "data" not in response_data:
                 response.status_code = 400
         return response
+
+
+MAX_JSON_DEPTH = 1024  # orjson's own bound
+
+
+class BadRequest(HTTPException):
+    """A request refused before GraphQL sees it: a typed code and its message's parameters."""
+
+    def __init__(self, code: ErrorCode, **params: Any) -> None:
+        super().__init__(400, code.name)
+        self.code = code
+        self.params = params
+
+
+def _check_query_string(request: Request) -> None:
+    """Starlette decodes a query string's percent escapes with replacement characters: bytes
+    that are not UTF-8 would reach the parser as U+FFFD. Refuse them instead (and NUL)."""
+    raw: bytes = request.scope.get("query_string") or b""
+    if not raw:
+        return
+    try:
+        decoded = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(ErrorCode.INVALID_ENCODING) from error
+    if "\x00" in decoded:
+        raise BadRequest(ErrorCode.INVALID_ENCODING)
 
 
 def _all_unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:

@@ -198,6 +198,11 @@ class InputGuard(SchemaExtension):
     * A NUL character in any string (literal or variable): PostgreSQL's text cannot hold one, so
       it would fail in the driver as an internal error (found by bench/fuzz in an idempotency
       key). ``INVALID_VALUE``.
+    * (issue 13, item 6) A lone UTF-16 surrogate in any string variable or in the document
+      (``"\\ud800"`` decoded by a transport that allows it): it cannot be encoded as UTF-8, so it
+      too failed later in the driver. ``INVALID_ENCODING``. And variables nesting deeper than
+      ``MAX_INPUT_DEPTH`` (no input type of the schema nests past a handful of levels; deeper
+      ones made graphql-core's coercion recurse): ``TOO_DEEP``. One iterative walk finds both.
 
     Both from the document and the variables alone, and only when the raw text could hold them.
     """
@@ -208,8 +213,13 @@ class InputGuard(SchemaExtension):
         variables = context.variables or {}
         if document is not None and context.result is None:
             refusal: tuple[ErrorCode, str, dict[str, Any]] | None = None
-            if "\\u0000" in query or "\x00" in query or _has_nul(variables):
+            unfit = _unfit_text(query) or _unfit_variables(variables)
+            if "\\u0000" in query or unfit is ErrorCode.INVALID_VALUE:
                 refusal = (ErrorCode.INVALID_VALUE, "input", {})
+            elif unfit is ErrorCode.TOO_DEEP:
+                refusal = (unfit, "variables", {"max": MAX_INPUT_DEPTH})
+            elif unfit is not None:
+                refusal = (unfit, "input", {})
             elif "first" in query and any(
                 not 0 <= value <= MAX_FIRST for value in _first_arguments(document, variables)
             ):
@@ -225,14 +235,39 @@ class InputGuard(SchemaExtension):
         yield
 
 
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+MAX_INPUT_DEPTH = 32  # levels of lists and objects in the variables
+
+
+def _unfit_text(text: str) -> ErrorCode | None:
+    """``INVALID_VALUE`` for a NUL, ``INVALID_ENCODING`` for a lone surrogate, else None."""
+    if "\x00" in text:
+        return ErrorCode.INVALID_VALUE
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return ErrorCode.INVALID_ENCODING
+    return None
+
+
+def _unfit_variables(variables: object) -> ErrorCode | None:
+    """The first string (key or value) PostgreSQL could not store, or nesting too deep."""
+    pending: list[tuple[object, int]] = [(variables, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            unfit = _unfit_text(value)
+            if unfit is not None:
+                return unfit
+        elif isinstance(value, dict | list):
+            if depth >= MAX_INPUT_DEPTH:
+                return ErrorCode.TOO_DEEP
+            if isinstance(value, dict):
+                pending.extend((key, depth) for key in value)
+                pending.extend((item, depth + 1) for item in value.values())
+            else:
+                pending.extend((item, depth + 1) for item in value)
+    return None
 
 
 def _first_arguments(document: DocumentNode, variables: dict[str, Any]) -> Iterator[int]:

@@ -110,6 +110,12 @@ class ErrorCode(StrEnum):
     NAME_TAKEN = "name_taken"
     CLAIM_DEADLINE_AFTER_START = "claim_deadline_after_start"
     DURATION_TOO_LONG = "duration_too_long"
+    # edge input (issue 13, item 6): requests no resolver should see
+    INVALID_REQUEST = "invalid_request"
+    INVALID_ENCODING = "invalid_encoding"
+    TOO_DEEP = "too_deep"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+    INVALID_TIME_RANGE = "invalid_time_range"
 
 
 class DomainError(Exception):

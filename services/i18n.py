@@ -377,6 +377,30 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "时长最多 {hours} 小时。",
         Language.EN: "It may last at most {hours} hours.",
     },
+    # edge input (issue 13, item 6)
+    ErrorCode.INVALID_REQUEST: {
+        Language.ZH_CN: "请求格式不正确：应为包含 query 的 JSON 对象（variables 须为对象）。",
+        Language.EN: 'Malformed request: send a JSON object with a "query" '
+        '(and "variables" as an object).',
+    },
+    ErrorCode.INVALID_ENCODING: {
+        Language.ZH_CN: "文本编码无效：须为 UTF-8，且不能含单独的代理字符或空字符。",
+        Language.EN: "Invalid text encoding: text must be UTF-8, "
+        "without lone surrogates or NUL characters.",
+    },
+    ErrorCode.TOO_DEEP: {
+        Language.ZH_CN: "输入嵌套过深（最多 {max} 层）。",
+        Language.EN: "The input nests too deeply (at most {max} levels).",
+    },
+    ErrorCode.DATE_OUT_OF_RANGE: {
+        Language.ZH_CN: "日期超出允许范围（{earliest} 至 {latest}）。",
+        Language.EN: "The date is outside the allowed range ({earliest} to {latest}).",
+    },
+    ErrorCode.INVALID_TIME_RANGE: {
+        Language.ZH_CN: "时间段无效：结束须晚于开始，且时长不超过 {hours} 小时。",
+        Language.EN: "Invalid time range: the end must come after the start, "
+        "and it may last at most {hours} hours.",
+    },
 }
 
 UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {
