@@ -57,13 +57,14 @@ async def log(
     notes: str | None = None,
     findings: Sequence[str] = (),
 ) -> InspectionRound:
+    if ended_at > clock.now():
+        raise DomainError(ErrorCode.INVALID_VALUE, field="endedAt")
+    validation.moment(started_at, field="startedAt", past=True)  # not before 2000
+    validation.moment(ended_at, field="endedAt", past=True)
+    validation.time_range(started_at, ended_at, field="endedAt", max_length=MAX_LENGTH)
     grid = await require_unit(session, grid_id, kinds=[UnitKind.GRID], field="gridId")
     if not allows(actor, Permission.DEMAND_HANDLE_GRID, grid.path):
         raise DomainError(ErrorCode.FORBIDDEN, field="gridId")
-    if ended_at > clock.now():
-        raise DomainError(ErrorCode.INVALID_VALUE, field="endedAt")
-    if not started_at < ended_at <= started_at + MAX_LENGTH:
-        raise DomainError(ErrorCode.INVALID_TIME_WINDOW, field="endedAt")
     if len(findings) > MAX_FINDINGS:
         raise DomainError(ErrorCode.INVALID_VALUE, field="findings")
     assert grid.community_id is not None
