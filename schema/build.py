@@ -61,6 +61,7 @@ from schema.reports.assessment import AssessmentQuery
 from schema.reports.certificates import CertificateMutation, CertificateQuery
 from schema.reports.evaluation import EvaluationMutation, EvaluationQuery
 from schema.reports.queries import ReportMutation, ReportQuery
+from schema.scalars import OVERRIDES as SCALAR_OVERRIDES
 from schema.subscriptions import Subscription
 from services.errors import DomainError, ErrorCode
 from services.i18n import Language, message
@@ -381,4 +382,5 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             UserError,
         ],
         extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,
     )

@@ -97,6 +97,10 @@ class ErrorPolicy(SchemaExtension):
     @staticmethod
     def _shown(error: GraphQLError, context: Context) -> GraphQLError:
         original = error.original_error
+        if isinstance(original, GraphQLError) and isinstance(
+            original.original_error, DomainError
+        ):  # a variable a scalar refused (issue 13, item 6): graphql-core wraps it twice
+            original = original.original_error
         if original is None:  # syntax and validation errors: the client's own
             return error
         if isinstance(original, DomainError):

@@ -115,7 +115,6 @@ class ErrorCode(StrEnum):
     INVALID_ENCODING = "invalid_encoding"
     TOO_DEEP = "too_deep"
     DATE_OUT_OF_RANGE = "date_out_of_range"
-    INVALID_TIME_RANGE = "invalid_time_range"
 
 
 class DomainError(Exception):

@@ -396,11 +396,6 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "日期超出允许范围（{earliest} 至 {latest}）。",
         Language.EN: "The date is outside the allowed range ({earliest} to {latest}).",
     },
-    ErrorCode.INVALID_TIME_RANGE: {
-        Language.ZH_CN: "时间段无效：结束须晚于开始，且时长不超过 {hours} 小时。",
-        Language.EN: "Invalid time range: the end must come after the start, "
-        "and it may last at most {hours} hours.",
-    },
 }
 
 UNIT_KIND_NAMES: dict[str, dict[Language, str]] = {

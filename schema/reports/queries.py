@@ -100,7 +100,11 @@ class ReportQuery:
         community = decode_id(community_id, "OrgUnit", field="communityId")
         grid = decode_optional_id(grid_id, "OrgUnit", field="gridId")
         return await _ranking(
-            info, community, year or clock.local_date(clock.now()).year, grid, first
+            info,
+            community,
+            year if year is not None else clock.local_date(clock.now()).year,
+            grid,
+            first,
         )
 
     @strawberry.field(description="Monthly points statistics of a community (staff).")

@@ -11,14 +11,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import validation
 from services.authz import Actor, Permission, require
-from services.catalog import windows
 from services.catalog.models import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -226,7 +225,15 @@ class VenueDraft:
     active: bool = True
 
 
+SESSION_MAX = timedelta(days=1)  # a sitting of a service (childcare, a class) is within a day
+BLACKOUTS_MAX = 366
+
+
 def _apply_venue(venue: Venue, draft: VenueDraft) -> None:
+    if len(draft.blackout_dates) > BLACKOUTS_MAX:
+        raise DomainError(ErrorCode.INVALID_VALUE, field="blackoutDates")
+    for day in draft.blackout_dates:  # the product's window (issue 13, item 6)
+        validation.day(day, field="blackoutDates")
     checks = (
         ("capacity", 0 < draft.capacity <= 10_000),
         ("slotMinutes", 5 <= draft.slot_minutes <= 1440),
@@ -335,14 +342,13 @@ async def create_session(
     capacity: int,
     price: int,
 ) -> ServiceSession:
+    validation.moment(starts_at, field="startsAt")  # the product's window (issue 13, item 6)
+    validation.moment(ends_at, field="endsAt")
+    validation.time_range(starts_at, ends_at, field="endsAt", max_length=SESSION_MAX)
     service = await session.get(Service, service_id)
     if service is None:
         raise DomainError(ErrorCode.NOT_FOUND, field="serviceId")
     await require_manager(session, actor, service.community_id)
-    windows.check_day(starts_at.date(), field="startsAt")  # the calendar's ends overflow
-    windows.check_day(ends_at.date(), field="endsAt")
-    if ends_at <= starts_at:
-        raise DomainError(ErrorCode.INVALID_TIME_WINDOW, field="endsAt")
     if not 0 < capacity <= 10_000:
         raise DomainError(ErrorCode.INVALID_VALUE, field="capacity")
     sitting = ServiceSession(
@@ -368,6 +374,9 @@ class WindowRule:
 
 
 def _checked_rule(rule: WindowRule) -> WindowRule:
+    for day, field in ((rule.starts_on, "startsOn"), (rule.ends_on, "endsOn")):
+        if day is not None:  # the product's window (issue 13, item 6)
+            validation.day(day, field=field)
     ok = {
         WindowKind.WEEKDAY: rule.weekday is not None and 1 <= rule.weekday <= 7,
         WindowKind.MONTH_END: rule.days is not None and 1 <= rule.days <= 31,

@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.models import ExchangeSettings, ExchangeWindow, WindowKind
 from services.errors import DomainError, ErrorCode
+from services.validation import CALENDAR_END, CALENDAR_START
 
 DEFAULT_PICKUP_DAYS = 3
 DEFAULT_GRACE_MINUTES = 30
-# days a query may name: a local midnight of year 1 is before UTC's (the driver cannot encode
-# it) and the day after 9999-12-31 does not exist; nothing in the exchange is near either end
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9000, 12, 31)
+# days a query may name: the calendar of services.validation (a local midnight of year 1 is
+# before UTC's and the day after 9999-12-31 does not exist)
+EARLIEST_DAY, LATEST_DAY = CALENDAR_START, CALENDAR_END
 
 
 def check_day(day: date, *, field: str) -> date:

@@ -57,6 +57,10 @@ async def log(
     notes: str | None = None,
     findings: Sequence[str] = (),
 ) -> InspectionRound:
+    if ended_at > clock.now():
+        raise DomainError(ErrorCode.INVALID_VALUE, field="endedAt")
+    validation.moment(started_at, field="startedAt", past=True)  # not before 2000
+    validation.moment(ended_at, field="endedAt", past=True)
     grid = await require_unit(session, grid_id, kinds=[UnitKind.GRID], field="gridId")
     if not allows(actor, Permission.DEMAND_HANDLE_GRID, grid.path):
         raise DomainError(ErrorCode.FORBIDDEN, field="gridId")

@@ -52,6 +52,9 @@ async def log(
     notes: str,
     issues: str | None = None,
 ) -> HomeVisit:
+    if visited_on > clock.local_date(clock.now()):
+        raise DomainError(ErrorCode.INVALID_VALUE, field="visitedOn")
+    validation.day(visited_on, field="visitedOn", past=True)  # not before 2000
     household = await session.get(Household, household_id)
     if household is None:
         raise DomainError(ErrorCode.NOT_FOUND, field="householdId")

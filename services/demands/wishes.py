@@ -259,6 +259,7 @@ async def adopt_as_order(
 ) -> tuple[Wish, VolunteerOrder]:
     """A draft volunteer order for the wish's grid (published later like any order); a blank
     title or content takes the wish's."""
+    order_service.check_times(draft)  # before the wish is looked up (issue 13, item 6)
     wish = await _locked(session, actor, wish_id)
     _open(wish)
     draft = replace(draft, title=draft.title or wish.title, content=draft.content or wish.content)

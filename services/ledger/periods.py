@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import clock
+from services import clock, validation
 from services.authz import Actor, Permission, allows
 from services.errors import DomainError, ErrorCode
 from services.ledger.chain import lock_head
@@ -38,7 +38,8 @@ def parse_month(text: str, *, field: str = "month") -> date:
     found = _MONTH.fullmatch(text.strip())
     if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 1:
         raise DomainError(ErrorCode.INVALID_VALUE, field=field)
-    return date(int(found[1]), int(found[2]), 1)
+    # the calendar's ends (0001-01, 9999-12) overflowed "the next month": issue 13, item 6
+    return validation.calendar_day(date(int(found[1]), int(found[2]), 1), field=field)
 
 
 def month_text(month: date) -> str:
@@ -49,8 +50,8 @@ async def close_month(
     session: AsyncSession, actor: Actor, *, community_id: uuid.UUID, month: date
 ) -> ClosedMonth:
     """Close ``month`` (any day of it) of the community, once it is over."""
+    first_day = validation.day(month.replace(day=1), field="month")  # not before 2000
     community = await _community(session, actor, community_id, Permission.LEDGER_ADJUST)
-    first_day = month.replace(day=1)
     now = clock.now()
     if first_day >= clock.local_date(now).replace(day=1):  # not over yet
         raise DomainError(ErrorCode.INVALID_STATE, field="month")

@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import clock
+from services import clock, validation
 from services.errors import DomainError, ErrorCode
 from services.ledger.chain import Head, chain_hash
 from services.ledger.models import (
@@ -270,6 +270,7 @@ async def check_booking(
     today = clock.local_date(now)
     if booked_on > today:
         raise DomainError(ErrorCode.INVALID_VALUE, field=BOOKED_ON_FIELD)
+    validation.day(booked_on, field=BOOKED_ON_FIELD, past=True)  # not before 2000
     if (booked_on.year, booked_on.month) == (today.year, today.month):
         return
     closed = await session.scalar(

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import validation
 from services.authz import Actor, Permission, allows
-from services.catalog.windows import EARLIEST_DAY, LATEST_DAY
 from services.errors import DomainError, ErrorCode
 from services.meetings.models import (
     REASON_MAX,
@@ -54,14 +53,13 @@ async def convene(
     member_ids: Sequence[uuid.UUID],
 ) -> JointMeeting:
     """A community admin convenes a meeting of people who hold a joint-meeting seat there."""
+    validation.moment(scheduled_at, field="scheduledAt")
     community = await require_unit(
         session, community_id, kinds=[UnitKind.COMMUNITY], field="communityId"
     )
     if not allows(actor, Permission.MEETING_CONVENE, community.path):
         raise DomainError(ErrorCode.FORBIDDEN, field="communityId")
     title = validation.required_text(title, field="title", max_length=TITLE_MAX)
-    if not EARLIEST_DAY <= scheduled_at.date() <= LATEST_DAY:  # year 1 or 9999: overflows
-        raise DomainError(ErrorCode.INVALID_VALUE, field="scheduledAt")
     members = list(dict.fromkeys(member_ids))
     seats = dict(
         (

@@ -34,6 +34,7 @@ from services.orders.models import (
     OrderState,
     VolunteerOrder,
 )
+from services.orders.service import MAX_LENGTH as MAX_SERVICE
 from services.orders.service import get_order
 from services.orgs.models import Household, OrgUnit
 from services.pagination import Page, keyset_page
@@ -272,6 +273,10 @@ async def confirm_attendance(
 ) -> Claim:
     """Confirm that the claimant served. A missing or wrong check-in/out is corrected here,
     and a correction needs a reason."""
+    if checked_in_at is not None:  # what already happened: from 2000 to now
+        validation.moment(checked_in_at, field="checkedInAt", past=True)
+    if checked_out_at is not None:
+        validation.moment(checked_out_at, field="checkedOutAt", past=True)
     claim, _order = await _confirmable(session, actor, claim_id)
     if claim.attendance is Attendance.CONFIRMED:
         raise DomainError(ErrorCode.INVALID_STATE)
@@ -284,7 +289,7 @@ async def confirm_attendance(
         claim.correction_reason = validation.text(
             reason, field="reason", max_length=REASON_MAX, required=True
         )
-    if start is None or end is None or end < start:
+    if start is None or end is None or end < start or end - start > MAX_SERVICE:
         raise DomainError(ErrorCode.INVALID_TIME_WINDOW, field="checkedOutAt")
     claim.checked_in_at, claim.checked_out_at = start, end
     claim.minutes = _minutes(start, end)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select, update
@@ -77,15 +77,26 @@ class OrderDraft:
     party_first_hours: int = 0
 
 
+MAX_LENGTH = timedelta(days=31)  # an order is one activity, not a season
+
+
+def check_times(draft: OrderDraft) -> None:
+    """Inside the product's window, ending after it starts, within a month (issue 13, item 6:
+    an order in year 1 or 9999 was accepted and broke publishing)."""
+    validation.moment(draft.starts_at, field="startsAt")
+    validation.moment(draft.ends_at, field="endsAt")
+    validation.moment(draft.claim_deadline, field="claimDeadline")
+    validation.time_range(draft.starts_at, draft.ends_at, field="endsAt", max_length=MAX_LENGTH)
+
+
 def _checked(draft: OrderDraft) -> OrderDraft:
+    check_times(draft)
     if not 0 < draft.places <= MAX_PLACES:
         raise DomainError(ErrorCode.INVALID_VALUE, field="places")
     if not 0 <= draft.points <= MAX_POINTS:
         raise DomainError(ErrorCode.INVALID_VALUE, field="points")
     if not 0 <= draft.party_first_hours <= MAX_HEAD_START_HOURS:
         raise DomainError(ErrorCode.INVALID_VALUE, field="partyFirstHours")
-    if draft.ends_at <= draft.starts_at:
-        raise DomainError(ErrorCode.INVALID_TIME_WINDOW, field="endsAt")
     if draft.claim_deadline > draft.starts_at:
         raise DomainError(ErrorCode.CLAIM_DEADLINE_AFTER_START, field="claimDeadline")
     return OrderDraft(

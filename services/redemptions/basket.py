@@ -38,7 +38,7 @@ from sqlalchemy.dialects.postgresql import Range, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import clock
+from services import clock, validation
 from services.authz import Actor
 from services.catalog import windows
 from services.catalog.models import Goods, LimitPeriod, ServiceSession, Venue, VenueOpening
@@ -62,6 +62,8 @@ from services.redemptions.models import (
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed by staff
 MAX_QUANTITY = 100
 MAX_LINES = 50
+
+BOOKING_MAX = timedelta(days=7)  # a venue's longest booking may be set up to a week
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +177,13 @@ async def _checkout(session: AsyncSession, actor: Actor, basket: Basket) -> Rede
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"redeem:{actor.person_id}", 0)))
     )
-    if basket.venue is not None:  # the calendar's ends overflow Python's and the driver's dates
-        windows.check_day(basket.venue.starts_at.date(), field="startsAt")
-        windows.check_day(basket.venue.ends_at.date(), field="endsAt")
+    if basket.venue is not None:  # before anything reads the slot as a range (issue 13, item 6:
+        # an end before the start failed in PostgreSQL's range constructor, an internal error)
+        validation.moment(basket.venue.starts_at, field="startsAt")
+        validation.moment(basket.venue.ends_at, field="endsAt")
+        validation.time_range(
+            basket.venue.starts_at, basket.venue.ends_at, field="endsAt", max_length=BOOKING_MAX
+        )
     await _release_overdue(session, basket, goods_wanted, places_wanted)
     redemption_id = uuid.uuid4()
     kind = basket.point_kind.value

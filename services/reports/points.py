@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import MAXYEAR, MINYEAR, date
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Date, DateTime, cast, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import validation
 from services.authz import Actor, Permission, allows
 from services.errors import DomainError, ErrorCode
 from services.ledger.models import Account, AccountType, PointKind, Transfer, TransferKind
@@ -55,8 +56,7 @@ async def monthly(
     )
     if not allows(actor, Permission.LEDGER_READ, community.path):
         raise DomainError(ErrorCode.FORBIDDEN, field="communityId")
-    if not MINYEAR <= year < MAXYEAR:
-        raise DomainError(ErrorCode.INVALID_VALUE, field="year")
+    validation.calendar_year(year)
     return await rows(
         session,
         community_id=community.id,

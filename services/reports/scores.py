@@ -101,6 +101,7 @@ async def give(
     management: int,
     comment: str | None = None,
 ) -> EvaluationScore:
+    validation.day(month.replace(day=1), field="month")  # not before 2000 (issue 13, item 6)
     scorer, scored = await _pair(session, actor, scorer_unit_id, scored_unit_id)
     for field, value in zip(DIMENSIONS, (style, performance, management), strict=True):
         if not 1 <= value <= 5:

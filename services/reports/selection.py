@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     DateTime,
@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services import clock
+from services import clock, validation
 from services.authz import Actor, Permission, allows
 from services.db import Base
 from services.errors import DomainError, ErrorCode
@@ -134,6 +134,7 @@ async def ranking(
     limit: int = 20,
 ) -> tuple[list[Ranked], bool]:
     """The ranking and whether it is frozen. With ``grid_id``, the grid's own ranking."""
+    validation.calendar_year(year)
     frozen = await session.get(AnnualSelection, (community_id, year))
     if frozen is not None:
         entries = await session.scalars(
@@ -155,6 +156,7 @@ async def close_year(
     session: AsyncSession, actor: Actor, *, community_id: uuid.UUID, year: int
 ) -> AnnualSelection:
     """Freeze the year's ranking, once the year is over."""
+    validation.day(date(validation.calendar_year(year), 1, 1), field="year")
     community = await require_unit(
         session, community_id, kinds=[UnitKind.COMMUNITY], field="communityId"
     )

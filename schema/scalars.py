@@ -1,0 +1,37 @@
+"""Date and DateTime as Strawberry's, bounded to the calendar the API reads (issue 13, item 6).
+
+Every Date and DateTime argument of every query, mutation and subscription passes through
+here: a date of year 1 or 9999 (and an instant whose UTC day is there) is refused as
+``DATE_OUT_OF_RANGE`` before any resolver could overflow on "the next day" or a time zone
+shift; a DateTime without an offset is read as Asia/Shanghai time (services compare aware
+instants only). The window a mutation accepts is narrower, checked by the services
+(:mod:`services.validation`) so their payloads can name the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
+from strawberry.types.scalar import ScalarDefinition
+
+from services import validation
+
+
+def _bounded(definition: ScalarDefinition, check: Callable[[Any], Any]) -> ScalarDefinition:
+    parse = definition.parse_value
+    assert parse is not None
+
+    def parse_value(value: object) -> object:
+        return check(parse(value))
+
+    return dataclasses.replace(definition, parse_value=parse_value)
+
+
+OVERRIDES: dict[object, ScalarDefinition] = {
+    dt.date: _bounded(DateDefinition, lambda value: validation.calendar_day(value)),
+    dt.datetime: _bounded(DateTimeDefinition, lambda value: validation.calendar_moment(value)),
+}
