@@ -56,11 +56,15 @@ def retries(records: list[Record]) -> dict[str, int]:
 
 
 def summary(result: dict[str, Any]) -> str:
-    return (
+    """One line of figures, then every violation (a failed CI run must say which)."""
+    lines = [
         f"chaos: {result['operations']} operations ({result['outcomes']}), "
         f"{result['faults_injected']} faults injected, "
         f"{result['violation_count']} violations"
-    )
+    ]
+    for name, found in result["violations"].items():
+        lines.extend(f"  violation ({name}): {v}" for v in found)
+    return "\n".join(lines)
 
 
 def markdown(result: dict[str, Any], notes: str | None) -> str:
