@@ -77,16 +77,7 @@ async def claim_order(session: AsyncSession, actor: Actor, *, order_id: uuid.UUI
         .returning(VolunteerOrder.places_taken)
     )
     if taken is None:
-        # Full: queue up. FOR SHARE, so that queuing claimants do not wait for each other (a storm
-        # of 500 once serialized on this row) while a withdrawal or a change of places, which
-        # lock the row for update, waits for them and then sees their claims to promote.
-        state = await session.scalar(
-            select(VolunteerOrder.state)
-            .where(VolunteerOrder.id == order.id)
-            .with_for_update(read=True)
-        )
-        if state is not OrderState.PUBLISHED:
-            raise DomainError(ErrorCode.ORDER_NOT_OPEN)
+        taken = await _queue_or_take_a_freed_place(session, order.id)
     # ON CONFLICT, not a savepoint: two round trips fewer while the order row is locked
     inserted = (
         insert(Claim)
@@ -108,6 +99,65 @@ async def claim_order(session: AsyncSession, actor: Actor, *, order_id: uuid.UUI
         raise DomainError(ErrorCode.ALREADY_CLAIMED)
     _changed(session, claim)
     return claim
+
+
+async def _queue_or_take_a_freed_place(session: AsyncSession, order_id: uuid.UUID) -> int | None:
+    """The guarded UPDATE saw the order full: lock the row to queue up, or take a place freed
+    since. ``None`` means queue; else the places taken with ours.
+
+    FOR SHARE, so that queuing claimants do not wait for each other (a storm of 500 once
+    serialized on this row) while a withdrawal or a change of places, which lock the row for
+    update, waits for them and then sees their claims to promote. But a withdrawal that locked
+    the row between our UPDATE and our lock saw no claim of ours and gave its place back: the
+    share lock then shows a place free. That case (found by bench/chaos) gives the share lock
+    back (a savepoint's rollback releases the row locks taken in it), locks the row for update,
+    fills free places from the queue first and takes one if any is left.
+    """
+    free = VolunteerOrder.places_taken < VolunteerOrder.places  # as the locked row stands
+    savepoint = await session.begin_nested()
+    state, has_room = (
+        await session.execute(
+            select(VolunteerOrder.state, free)
+            .where(VolunteerOrder.id == order_id)
+            .with_for_update(read=True)
+        )
+    ).one()
+    if state is not OrderState.PUBLISHED:
+        raise DomainError(ErrorCode.ORDER_NOT_OPEN)
+    if not has_room:
+        await savepoint.commit()
+        return None
+    await savepoint.rollback()
+    order = await session.scalar(
+        select(VolunteerOrder)
+        .where(VolunteerOrder.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert order is not None
+    if order.state is not OrderState.PUBLISHED:
+        raise DomainError(ErrorCode.ORDER_NOT_OPEN)
+    while order.places_taken < order.places:
+        first = await _first_in_line(session, order.id)
+        if first is None:
+            order.places_taken += 1
+            await session.flush()
+            return order.places_taken
+        first.state = ClaimState.CLAIMED  # someone queued in the same race before us
+        order.places_taken += 1
+        _changed(session, first)
+        await session.flush()
+    return None
+
+
+async def _first_in_line(session: AsyncSession, order_id: uuid.UUID) -> Claim | None:
+    return await session.scalar(
+        select(Claim)
+        .where(Claim.order_id == order_id, Claim.state == ClaimState.WAITLISTED)
+        .order_by(Claim.seq)
+        .limit(1)
+        .with_for_update()
+    )
 
 
 def _check_head_start(order: VolunteerOrder, is_party_member: bool, now: datetime) -> None:
@@ -143,13 +193,7 @@ async def withdraw_claim(session: AsyncSession, actor: Actor, *, claim_id: uuid.
     was_claimed = claim.state is ClaimState.CLAIMED
     claim.state = ClaimState.WITHDRAWN
     if was_claimed:
-        next_in_line = await session.scalar(
-            select(Claim)
-            .where(Claim.order_id == order.id, Claim.state == ClaimState.WAITLISTED)
-            .order_by(Claim.seq)
-            .limit(1)
-            .with_for_update()
-        )
+        next_in_line = await _first_in_line(session, order.id)
         if next_in_line is not None:
             next_in_line.state = ClaimState.CLAIMED
             _changed(session, next_in_line)
