@@ -77,6 +77,23 @@ class Context:
             return await self.fresh(work)
         return await self.hub.once(key, lambda: self.fresh(work))
 
+    def for_feed(self) -> Context:
+        """A context of its own for a subscription feed (:mod:`schema.fanout`): the same actor,
+        language and servers, no token (the feed outlives this socket; what it sends depends on
+        the audience only, and each member's socket ends with its own session)."""
+        feed = Context(
+            sessions=self.sessions,
+            redis=self.redis,
+            auth=self.auth,
+            language=self.language,
+            token=None,
+            client=self.client,
+            engine=self.engine,
+            hub=self.hub,
+        )
+        feed._actor = self._actor
+        return feed
+
     def session_token(self) -> str | None:
         if self.token:
             return self.token

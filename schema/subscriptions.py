@@ -16,10 +16,11 @@ from strawberry.types import Info
 from schema.catalog.types import Goods
 from schema.context import Context
 from schema.demands.types import Demand
+from schema.fanout import Audience
 from schema.meetings.types import Grant
 from schema.orders.types import Claim, VolunteerOrder
 from schema.redemptions.types import Redemption
-from services.authz import ALL_UNITS, Permission, scope
+from services.authz import ALL_UNITS, Actor, Permission, scope
 from services.catalog import queries as catalog_queries
 from services.demands import queries as demand_queries
 from services.errors import DomainError, ErrorCode
@@ -31,6 +32,10 @@ from services.meetings import grants as grant_service
 from services.orders import claims as claim_service
 from services.orders import service as order_service
 from services.redemptions import queries as redemption_queries
+
+
+def _community(actor: Actor) -> str | None:
+    return outbox.community_channel(actor.community_id) if actor.community_id else None
 
 
 async def _events(context: Context, channels: list[str]) -> AsyncGenerator[Event, None]:
@@ -169,3 +174,9 @@ class Subscription:
                 )
                 if demand_id in found:
                     yield Demand.from_model(found[demand_id])
+
+
+# Subscriptions whose answer is the same for their whole audience, run once per process for it
+# (:mod:`schema.fanout`). Only where the field's result type reads nothing of the viewer:
+# tests/test_fanout.py walks the types and fails otherwise.
+AUDIENCES: dict[str, Audience] = {"stockChanged": _community}

@@ -9,6 +9,8 @@
   ``error`` message with ``extensions.code`` TOO_MANY_SUBSCRIPTIONS, the socket stays open.
 - The socket closes (4401) when its session is revoked, and asks the client to reconnect (4403)
   when the person's roles change.
+- A subscription whose answer is the same for its whole audience joins the process's feed for
+  it (:mod:`schema.fanout`): executed once, encoded once, sent to every member.
 
 Close reasons and errors are in the socket's language (``Accept-Language`` of the upgrade).
 """
@@ -20,8 +22,11 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from graphql import GraphQLError
+from starlette.websockets import WebSocketDisconnect
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -29,12 +34,15 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
+from schema import fanout
 from schema.context import Context
+from schema.subscriptions import AUDIENCES
 from services.errors import ErrorCode
 from services.events import sockets as live
 from services.i18n import message as localized
 
 if TYPE_CHECKING:
+    from schema.fanout import Feeds
     from services.events.sockets import Socket, Sockets
 
 log = logging.getLogger("gridpoints.events")
@@ -53,6 +61,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     @property
     def sockets(self) -> Sockets:
         return self.view.state.sockets  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def feeds(self) -> Feeds:
+        return self.view.feeds  # type: ignore[attr-defined, no-any-return]
 
     def _text(self, code: ErrorCode, **params: Any) -> str:
         return _reason(localized(code, self.context.language, params))
@@ -114,6 +126,60 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     self.websocket.close(live.BUSY, self._text(ErrorCode.SUBSCRIPTION_TOO_SLOW)),
                     1.0,
                 )
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """A feed's member when the subscription is one (:mod:`schema.fanout`), else
+        Strawberry's own execution for this socket."""
+        actor = await self.context.actor()
+        key = (
+            fanout.feed_key(
+                operation.query,
+                operation.variables,
+                operation.operation_name,
+                actor=actor,
+                language=self.context.language,
+                audiences=AUDIENCES,
+            )
+            if actor is not None
+            else None
+        )
+        if key is None:
+            await super().run_operation(operation)
+            return
+        try:
+            async with self.feeds.join(key, self.context.for_feed) as answers:
+                async for answer in answers:
+                    if isinstance(answer, fanout.Refused):
+                        await operation.send_operation_message(
+                            {"id": operation.id, "type": "error", "payload": answer.errors}
+                        )
+                        return
+                    await self._send_encoded(fanout.encode_next(operation.id, answer))
+        except fanout.TooSlow:
+            code = ErrorCode.SUBSCRIPTION_TOO_SLOW
+            error = GraphQLError(message_for(self.context, code), extensions={"code": code.name})
+            await operation.send_operation_message(
+                {"id": operation.id, "type": "error", "payload": [error.formatted]}
+            )
+            return
+        except WebSocketDisconnect:
+            return
+        await operation.send_operation_message({"id": operation.id, "type": "complete"})
+
+    async def _send_encoded(self, data: bytes) -> None:
+        """An already encoded message (bytes, as :meth:`send_message` sends them), with the
+        same bound on a client that stops reading."""
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await self.websocket.ws.send_bytes(data)  # type: ignore[attr-defined]
+        except TimeoutError:
+            log.info("socket closed: the client stopped reading")
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.websocket.close(live.BUSY, self._text(ErrorCode.SUBSCRIPTION_TOO_SLOW)),
+                    1.0,
+                )
+            raise WebSocketDisconnect(live.BUSY) from None
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         limit = self.max_subscriptions_per_connection

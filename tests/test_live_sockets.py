@@ -298,3 +298,64 @@ async def test_a_role_change_asks_the_persons_sockets_to_reconnect(
         )
     assert assigned["roleAssign"]["errors"] == []
     assert (await closed(socket, within=5))[0] == 4403
+
+
+async def test_a_stock_change_reaches_every_tab_through_one_feed(
+    server: str, world: World, session: AsyncSession, redis: Redis
+) -> None:
+    """The goods of a stock change are executed once for the community's sockets (a feed,
+    schema.fanout): each socket gets them under its own operation id, and the feed outlives
+    the socket that started it."""
+    phones = await add_residents(session, world, count=10)
+    await session.commit()
+    tokens = [await sessions.create(redis, world.people[p], ttl=600) for p in phones]
+    admin = await sessions.create(redis, world.people["community_admin"], ttl=600)
+    stock = next(q for q in web_app_subscriptions() if "stockChanged" in q)
+    sockets = [await acked(await open_socket(server, token)) for token in tokens]
+    try:
+        for number, socket in enumerate(sockets, start=1):
+            await subscribe(socket, 100 + number, stock)
+        await asyncio.sleep(1.0)
+        async with httpx.AsyncClient(base_url=server, timeout=10) as client:
+            created = await graphql(
+                client,
+                "mutation($i: GoodsCreateInput!) { goodsCreate(input: $i) { goods { id } } }",
+                {
+                    "i": {
+                        "communityId": gid("OrgUnit", world.units["C1"]),
+                        "goods": {"name": "挂面", "price": 3},
+                    }
+                },
+                admin,
+            )
+            goods_id = created["goodsCreate"]["goods"]["id"]
+
+            async def adjust(delta: int) -> None:
+                done = await graphql(
+                    client,
+                    "mutation($i: StockAdjustInput!) { stockAdjust(input: $i) { errors { code } } }",
+                    {"i": {"goodsId": goods_id, "delta": delta, "reason": "补货"}},
+                    admin,
+                )
+                assert done["stockAdjust"]["errors"] == []
+
+            async def heard(socket: ClientConnection, number: int, stock: int) -> bool:
+                """The socket's next messages reach the goods at ``stock`` (creating them
+                was a change to 0 first), each under the socket's own operation id."""
+                while True:
+                    message = json.loads(await asyncio.wait_for(socket.recv(), 15))
+                    assert message["type"] == "next" and message["id"] == str(number), message
+                    goods = message["payload"]["data"]["stockChanged"]
+                    if goods["id"] == goods_id and goods["stock"] == stock:
+                        return True
+
+            await adjust(7)
+            for number, socket in enumerate(sockets, start=1):
+                assert await heard(socket, 100 + number, 7)
+            await sockets[0].close()  # the socket whose subscription started the feed
+            await adjust(2)
+            for number, socket in enumerate(sockets[1:], start=2):
+                assert await heard(socket, 100 + number, 9)
+    finally:
+        for socket in sockets:
+            await socket.close()
