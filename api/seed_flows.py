@@ -78,10 +78,12 @@ async def _served(
 ) -> None:
     """``people`` claim, serve the whole shift and are confirmed."""
     made = [await claims.claim_order(session, p, order_id=order.id) for p in people]
-    move(order.starts_at - timedelta(minutes=5))
+    # in and out inside the shift: a shift that ends at 23:58 local time must not check out
+    # on the next day (the seed failed each evening from 20:55 Shanghai time)
+    move(order.starts_at)
     for person, claim in zip(people, made, strict=True):
         await claims.check_in(session, person, claim_id=claim.id)
-    move(order.ends_at + timedelta(minutes=5))
+    move(order.ends_at - timedelta(minutes=1))
     for person, claim in zip(people, made, strict=True):
         await claims.check_out(session, person, claim_id=claim.id)
         await claims.confirm_attendance(session, admin, claim_id=claim.id)
