@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_variables: int = 50
     max_arguments: int = 20
     db_pool_size: int = 10
+    # Redis connections per process; past them a command waits for one (up to 10 s) instead
+    # of opening more: a burst of 2,000 sockets signing in once opened ~100 (bench/subs)
+    redis_max_connections: int = 50
     response_cache: bool = True  # answer the catalog's goods list from memory (schema/cache.py)
     photo_dir: Path | None = None  # where demand photos are stored; default: <data_dir>/photos
     photo_max_bytes: int = 5 * 1024 * 1024

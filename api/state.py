@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -50,7 +50,14 @@ class AppState:
                 "server_settings": {"jit": "off"},
             },
         )
-        redis = Redis.from_url(redis_url, decode_responses=True)
+        redis = Redis.from_pool(  # the client closes the pool with it
+            BlockingConnectionPool.from_url(
+                redis_url,
+                decode_responses=True,
+                max_connections=settings.redis_max_connections,
+                timeout=10,
+            )
+        )
         hub = Hub(redis, event_work=settings.ws_event_work)
         images.configure(max_pixels=settings.photo_max_pixels)
         return cls(
