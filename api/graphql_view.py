@@ -24,6 +24,7 @@ from api.client_address import client_of
 from api.state import AppState
 from schema.context import Context
 from schema.fanout import Feeds
+from schema.subscriptions import AUDIENCES
 from schema.ws import TransportWSHandler
 from services.errors import ErrorCode
 from services.i18n import message, negotiate
@@ -43,7 +44,9 @@ class GraphQLView(GraphQL[Context, None]):
     def __init__(self, state: AppState, **kwargs: Any) -> None:
         self.state = state
         super().__init__(**kwargs)
-        self.feeds = Feeds(self.schema)  # subscriptions run once per audience (schema.fanout)
+        self.feeds = Feeds(
+            self.schema, AUDIENCES
+        )  # subscriptions run once per audience (schema.fanout)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = self.state

@@ -9,11 +9,13 @@ variables, operation name, language and audience starts a *feed* (one Strawberry
 of its own, with the subscriber's actor); every later socket with the same five joins it, and
 the feed hands each member the answer's encoded bytes. A member costs a queue put and a send.
 
-Sound only where the answer depends on nothing of the subscriber but the audience: a field is
-a feed only when :data:`schema.subscriptions.AUDIENCES` names it, with the function that gives a
-subscriber's audience, and ``tests/test_fanout.py`` walks every type such a field can return and
-fails on a resolver that reads the context (a viewer-dependent field would leak between
-subscribers). Everything else runs per socket, as before.
+Sound only where the answer depends on nothing of the subscriber but the audience. Two halves:
+:data:`schema.subscriptions.AUDIENCES` names the fields that may be feeds, each with the
+function that gives a subscriber's audience: everything the field's resolver reads of its
+actor (the community; for orders, the household too, whose grid decides). And the document
+must select only *plain* fields, read off their parent alone: a field whose resolver takes the
+context (a loader, a viewer check), is async, or has permissions sends the whole document down
+the per-socket path, as do fragments and directives. Everything else runs per socket, as before.
 
 A feed ends when its last member leaves. A member that stops reading lets its bounded queue
 fill; it then gets ``SUBSCRIPTION_TOO_SLOW`` and its operation ends, the feed goes on. Members
@@ -35,12 +37,19 @@ import orjson
 from graphql import (
     FieldNode,
     GraphQLError,
+    GraphQLField,
     GraphQLFormattedError,
+    GraphQLObjectType,
+    GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    SelectionSetNode,
+    get_named_type,
     parse,
 )
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.field import StrawberryField
 
 from services.authz import Actor
 from services.i18n import Language
@@ -51,6 +60,7 @@ if TYPE_CHECKING:
     from schema.context import Context
 
 log = logging.getLogger("gridpoints.events")
+DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF  # a GraphQL field's Strawberry field
 
 Audience = Callable[[Actor], str | None]  # a subscriber's audience, or None: not a feed
 MAX_SHARED_QUERY = 4096  # longer documents run per socket (and meet the usual limits there)
@@ -108,54 +118,72 @@ class Feed:
     task: asyncio.Task[None] | None = None
 
 
+def _plain(field: GraphQLField) -> bool:
+    """A field whose value is read off its parent alone: no resolver reading the context (a
+    loader, a viewer check), no permissions, no extensions."""
+    definition = (field.extensions or {}).get(DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField):
+        return False
+    if definition.permission_classes or definition.extensions:
+        return False
+    resolver = definition.base_resolver
+    return resolver is None or (resolver.info_parameter is None and not resolver.is_async)
+
+
+def _plain_selection(parent: GraphQLObjectType, selection_set: SelectionSetNode | None) -> bool:
+    for selection in selection_set.selections if selection_set else ():
+        if not isinstance(selection, FieldNode) or selection.directives:
+            return False  # fragments and directives: per socket (simple beats clever here)
+        name = selection.name.value
+        if name == "__typename":
+            continue
+        field = parent.fields.get(name)
+        if field is None or not _plain(field):
+            return False  # an unknown field gets its error on the per-socket path
+        if selection.selection_set is not None:
+            inner = get_named_type(field.type)
+            if not isinstance(inner, GraphQLObjectType):
+                return False
+            if not _plain_selection(inner, selection.selection_set):
+                return False
+    return True
+
+
 @lru_cache(maxsize=512)
-def root_field(query: str, operation_name: str | None) -> str | None:
-    """The one root field of the document's subscription, or None (not a single plain field,
-    or not a document: the per-socket path answers it with the usual errors)."""
+def shared_field(schema: GraphQLSchema, query: str, operation_name: str | None) -> str | None:
+    """The root field of a subscription document that may be shared, or None: one field with
+    no arguments or directives whose selection is plain (:func:`_plain`) throughout. Anything
+    else, including what is not a document, runs per socket and gets the usual answers."""
+    root = schema.subscription_type
+    if root is None:
+        return None
     try:
         document = parse(query, no_location=True, max_tokens=400)
     except GraphQLError:
         return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1 or len(document.definitions) != 1:
-        return None  # fragments and several operations: per socket
-    operation = operations[0]
+    if len(document.definitions) != 1:
+        return None
+    operation = document.definitions[0]
+    if not isinstance(operation, OperationDefinitionNode):
+        return None
+    named = operation.name.value if operation.name else None
+    if operation_name is not None and named != operation_name:
+        return None
     if operation.operation is not OperationType.SUBSCRIPTION or operation.directives:
         return None
     selections = operation.selection_set.selections
     if len(selections) != 1 or not isinstance(selections[0], FieldNode):
         return None
-    return selections[0].name.value
-
-
-def feed_key(
-    query: str,
-    variables: dict[str, object] | None,
-    operation_name: str | None,
-    *,
-    actor: Actor,
-    language: Language,
-    audiences: dict[str, Audience],
-) -> FeedKey | None:
-    """The feed this subscription may join, or None: it runs per socket."""
-    if not isinstance(query, str) or len(query) > MAX_SHARED_QUERY:
+    top = selections[0]
+    field = root.fields.get(top.name.value)
+    if field is None or top.directives or top.arguments:
         return None
-    if operation_name is not None and not isinstance(operation_name, str):
+    returned = get_named_type(field.type)
+    if not isinstance(returned, GraphQLObjectType):
         return None
-    name = root_field(query, operation_name)
-    audience_of = audiences.get(name) if name is not None else None
-    if audience_of is None:
+    if not _plain_selection(returned, top.selection_set):
         return None
-    audience = audience_of(actor)
-    if audience is None:
-        return None
-    try:
-        canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        return None
-    return FeedKey(query, canonical, operation_name, language, audience)
+    return top.name.value
 
 
 def encode_next(operation_id: str, payload: bytes) -> bytes:
@@ -166,9 +194,38 @@ def encode_next(operation_id: str, payload: bytes) -> bytes:
 class Feeds:
     """The process's feeds, by key."""
 
-    def __init__(self, schema: BaseSchema) -> None:
+    def __init__(self, schema: BaseSchema, audiences: dict[str, Audience]) -> None:
         self._schema = schema
+        self._graphql: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
+        self._audiences = audiences
         self._feeds: dict[FeedKey, Feed] = {}
+
+    def key_for(
+        self,
+        query: object,
+        variables: object,
+        operation_name: object,
+        *,
+        actor: Actor,
+        language: Language,
+    ) -> FeedKey | None:
+        """The feed this subscription may join, or None: it runs per socket."""
+        if not isinstance(query, str) or len(query) > MAX_SHARED_QUERY:
+            return None
+        if operation_name is not None and not isinstance(operation_name, str):
+            return None
+        if variables is not None and not isinstance(variables, dict):
+            return None
+        name = shared_field(self._graphql, query, operation_name)
+        audience_of = self._audiences.get(name) if name is not None else None
+        audience = audience_of(actor) if audience_of is not None else None
+        if audience is None:
+            return None
+        try:
+            canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return None
+        return FeedKey(query, canonical, operation_name, language, audience)
 
     def __len__(self) -> int:
         return len(self._feeds)

@@ -35,7 +35,12 @@ from services.redemptions import queries as redemption_queries
 
 
 def _community(actor: Actor) -> str | None:
-    return outbox.community_channel(actor.community_id) if actor.community_id else None
+    return str(actor.community_id) if actor.community_id else None
+
+
+def _community_and_home(actor: Actor) -> str | None:
+    """What ``claimable_by`` reads of the actor: the community, and the household (its grid)."""
+    return f"{actor.community_id}/{actor.household_id}" if actor.community_id else None
 
 
 async def _events(context: Context, channels: list[str]) -> AsyncGenerator[Event, None]:
@@ -177,6 +182,10 @@ class Subscription:
 
 
 # Subscriptions whose answer is the same for their whole audience, run once per process for it
-# (:mod:`schema.fanout`). Only where the field's result type reads nothing of the viewer:
-# tests/test_fanout.py walks the types and fails otherwise.
-AUDIENCES: dict[str, Audience] = {"stockChanged": _community}
+# (:mod:`schema.fanout`, which also requires the document to select only plain fields). The
+# audience is everything the resolver reads of its actor: a resolver that starts reading more
+# must say so here (tests/events/test_fanout.py checks the orders' grid).
+AUDIENCES: dict[str, Audience] = {
+    "stockChanged": _community,
+    "orderPublished": _community_and_home,
+}

@@ -36,7 +36,6 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from schema import fanout
 from schema.context import Context
-from schema.subscriptions import AUDIENCES
 from services.errors import ErrorCode
 from services.events import sockets as live
 from services.i18n import message as localized
@@ -132,13 +131,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         Strawberry's own execution for this socket."""
         actor = await self.context.actor()
         key = (
-            fanout.feed_key(
+            self.feeds.key_for(
                 operation.query,
                 operation.variables,
                 operation.operation_name,
                 actor=actor,
                 language=self.context.language,
-                audiences=AUDIENCES,
             )
             if actor is not None
             else None

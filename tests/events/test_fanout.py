@@ -7,23 +7,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
 
 from api.state import AppState
 from schema import fanout
-from schema.build import build_schema
+from schema.build import Limits, build_schema
 from schema.context import Context
-from schema.subscriptions import AUDIENCES, Subscription
+from schema.subscriptions import AUDIENCES
+from services import clock
 from services.auth.service import load_actor
 from services.authz import Actor
 from services.catalog import service as catalog
 from services.catalog.service import GoodsDraft
 from services.i18n import Language
+from tests.orders.helpers import PUBLISHED, order_input
 from tests.support import Api, World, add_residents, gid
 
 STOCK = "subscription OnStockChanged { stockChanged { id name stock } }"
@@ -46,8 +49,12 @@ def _context(state: AppState, actor: Actor, language: Language = Language.ZH_CN)
     return context
 
 
+FEEDS = fanout.Feeds(build_schema(), AUDIENCES)
+WEB_APP = Path(__file__).parents[2] / "web/src/graphql/subscriptions.graphql"
+
+
 def _key(actor: Actor, query: str = STOCK, language: Language = Language.ZH_CN) -> fanout.FeedKey:
-    key = fanout.feed_key(query, None, None, actor=actor, language=language, audiences=AUDIENCES)
+    key = FEEDS.key_for(query, None, None, actor=actor, language=language)
     assert key is not None
     return key
 
@@ -72,7 +79,7 @@ async def test_members_share_one_execution_and_one_encoding(
     )
     await session.commit()
     token = await api.sign_in(world.phones["community_admin"])
-    feeds = fanout.Feeds(build_schema())
+    feeds = fanout.Feeds(build_schema(), AUDIENCES)
     key = _key(a)
     assert _key(b) == key  # the same community, document and language: one feed
     assert _key(a, language=Language.EN) != key
@@ -111,12 +118,11 @@ async def test_a_refused_document_reaches_every_member(
     (phone,) = await add_residents(session, world, count=1)
     actor = await load_actor(session, world.people[phone])
     assert actor is not None
-    feeds = fanout.Feeds(build_schema())
-    key = _key(actor, query="subscription { stockChanged { noSuchField } }")
-    async with feeds.join(key, lambda: _context(state, actor)) as answers:
+    feeds = fanout.Feeds(build_schema(Limits(max_cost=0)), AUDIENCES)  # every document refused
+    async with feeds.join(_key(actor), lambda: _context(state, actor)) as answers:
         refused = await _next(answers)
     assert isinstance(refused, fanout.Refused)
-    assert "noSuchField" in refused.errors[0]["message"]
+    assert refused.errors[0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
     assert len(feeds) == 0
 
 
@@ -132,48 +138,86 @@ async def test_a_member_that_stops_reading_is_dropped_alone() -> None:
             pass
 
 
-def test_documents_that_are_not_one_plain_field_run_per_socket() -> None:
-    assert fanout.root_field(STOCK, None) == "stockChanged"
-    assert fanout.root_field(STOCK, "OnStockChanged") == "stockChanged"
-    assert fanout.root_field(STOCK, "Other") is None
-    assert fanout.root_field("subscription { ...F } fragment F on Subscription { a }", None) is None
-    assert fanout.root_field("{ stockChanged { id } }", None) is None  # a query
-    assert fanout.root_field("subscription {", None) is None  # not a document
-    assert fanout.root_field("subscription { a b }", None) is None
+def _shared(query: str, name: str | None = None) -> str | None:
+    return fanout.shared_field(FEEDS._graphql, query, name)
 
 
-def _types_reachable(annotation: Any, seen: set[type]) -> Iterator[type]:
-    while isinstance(annotation, StrawberryList | StrawberryOptional):
-        annotation = annotation.of_type
-    if not isinstance(annotation, type) or not has_object_definition(annotation):
-        return
-    if annotation in seen:
-        return
-    seen.add(annotation)
-    yield annotation
-    for field in annotation.__strawberry_definition__.fields:
-        yield from _types_reachable(field.type, seen)
+def test_the_web_apps_documents_share_where_an_audience_is_named() -> None:
+    documents = re.findall(r"^subscription .*$", WEB_APP.read_text(), flags=re.MULTILINE)
+    shared = {_shared(d) for d in documents} & set(AUDIENCES)
+    assert shared == set(AUDIENCES)  # what the app sends is plain: it joins the feeds
 
 
-@pytest.mark.parametrize("name", sorted(AUDIENCES))
-def test_a_feed_field_returns_nothing_that_depends_on_the_viewer(name: str) -> None:
-    """Every type the field can return, through every field: no resolver reads the context
-    (info), none is async (loaders are per viewer), none has permissions or extensions."""
-    definition = Subscription.__strawberry_definition__  # type: ignore[attr-defined]
-    field = next(f for f in definition.fields if f.graphql_name == name or f.name == _snake(name))
-    types = list(_types_reachable(field.type, set()))  # what the field yields
-    assert types, f"{name}: no object type found in {field.type!r}"
-    for found in types:
-        for member in found.__strawberry_definition__.fields:  # type: ignore[attr-defined]
-            where = f"{found.__name__}.{member.name}"
-            assert not member.permission_classes, where
-            assert not member.extensions, where
-            resolver = member.base_resolver
-            if resolver is None:
-                continue
-            assert resolver.info_parameter is None, f"{where} reads the viewer's context"
-            assert not resolver.is_async, f"{where} is async (a loader is per viewer)"
+def test_documents_that_read_the_viewer_or_are_not_one_plain_field_run_per_socket() -> None:
+    assert _shared(STOCK) == "stockChanged"
+    assert _shared(STOCK, "OnStockChanged") == "stockChanged"
+    assert _shared("subscription { stockChanged { __typename id inStock } }") == "stockChanged"
+    assert _shared(STOCK, "Other") is None
+    # a loader per viewer (the order's community), a fragment, a directive, an unknown field
+    assert _shared("subscription { orderPublished { id community { name } } }") is None
+    assert _shared("subscription { orderPublished { ... on VolunteerOrder { id } } }") is None
+    assert _shared("subscription { stockChanged { id @include(if: true) } }") is None
+    assert _shared("subscription { stockChanged { noSuchField } }") is None
+    assert (
+        _shared("subscription { ...F } fragment F on Subscription { stockChanged { id } }") is None
+    )
+    assert _shared("{ goods { id } }") is None  # a query
+    assert _shared("subscription {") is None  # not a document
+    assert _shared("subscription { stockChanged { id } orderPublished { id } }") is None
+    assert (
+        FEEDS.key_for(
+            "subscription { myClaimChanged { id } }",
+            None,
+            None,
+            actor=_nobody(),
+            language=Language.ZH_CN,
+        )
+        is None
+    )
 
 
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+def _nobody() -> Actor:
+    import uuid
+
+    return Actor(person_id=uuid.uuid4(), name="x", community_id=uuid.uuid4(), household_id=None)
+
+
+async def test_an_order_of_one_grid_reaches_that_grids_feed_only(
+    api: Api, world: World, session: AsyncSession, state: AppState
+) -> None:
+    """The orders' audience is the community and the household (whose grid decides)."""
+    a = await load_actor(session, world.people["resident_a"])  # grid A
+    b = await load_actor(session, world.people["resident_b"])  # grid B, same community
+    assert a is not None and b is not None
+    query = "subscription { orderPublished { id title } }"
+    key_a, key_b = _key(a, query), _key(b, query)
+    assert key_a != key_b
+    token = await api.sign_in(world.phones["community_admin"])
+    feeds = fanout.Feeds(build_schema(), AUDIENCES)
+
+    async def publish(**overrides: Any) -> str:
+        created = await api(
+            "mutation($i: OrderCreateInput!) { orderCreate(input: $i) { order { id } } }",
+            {"i": order_input(world, **overrides)},
+            token=token,
+        )
+        order_id = str(created.data["orderCreate"]["order"]["id"])
+        done = await api(
+            "mutation($i: OrderInput!) { orderPublish(input: $i) { errors { code } } }",
+            {"i": {"id": order_id}},
+            token=token,
+        )
+        assert done.data["orderPublish"]["errors"] == []
+        return order_id
+
+    with clock.frozen(PUBLISHED):
+        async with (
+            feeds.join(key_a, lambda: _context(state, a)) as of_a,
+            feeds.join(key_b, lambda: _context(state, b)) as of_b,
+        ):
+            await asyncio.sleep(0.5)
+            grid_order = await publish(unitId=gid("OrgUnit", world.units["A"]), title="A 格")
+            community_order = await publish(title="全社区")
+            assert grid_order.encode() in await _next(of_a)
+            assert community_order.encode() in await _next(of_a)
+            assert community_order.encode() in await _next(of_b)  # b never heard A's order
