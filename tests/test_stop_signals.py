@@ -149,6 +149,7 @@ async def test_a_killed_serve_is_cleaned_up_by_the_next_start() -> None:
     noted = servers_of(data)
     first.kill()
     await asyncio.wait_for(first.wait(), 30)
+    assert alive(noted[0]) and alive(noted[-1])  # the postmaster and Redis wait for the next start
     second = await start_serve(data)
     noted += servers_of(data)
     await stop(second, signal.SIGTERM)
