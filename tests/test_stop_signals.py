@@ -194,7 +194,9 @@ async def run_pytest_until_started(tmp: Path) -> tuple[asyncio.subprocess.Proces
     _spawned.append(process)
     for _ in range(600):
         if mark.exists() and mark.read_text():
-            return process, Path(mark.read_text())
+            data = Path(mark.read_text())
+            servers_of(data)  # watched from now on, should the test fail
+            return process, data
         if process.returncode is not None:
             raise AssertionError(f"the inner test run exited early ({process.returncode})")
         await asyncio.sleep(0.2)
