@@ -10,11 +10,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import getpass
+import logging
 import os
+import signal
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from types import FrameType
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -88,6 +92,35 @@ def _configure_passwords() -> None:
     get_settings().configure_passwords()
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind as Ctrl-C does (a BaseException, so no ``except
+    Exception`` swallows it), so that every ``finally`` runs and the embedded servers stop."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Stopped(signum)
+
+
+def _hangup_while_serving(signum: int, frame: FrameType | None) -> None:
+    """Uvicorn (one process) stops gracefully on SIGINT and SIGTERM only: a SIGHUP becomes its
+    SIGTERM (uvicorn then raises it again once it has stopped, and ``_raise_stopped`` ends us)."""
+    logging.getLogger(__name__).info("SIGHUP: stopping")
+    signal.raise_signal(signal.SIGTERM)
+
+
+def _ignore_stop_signals() -> None:
+    """Cleanup has begun: a second signal must not cut it short (SIGKILL still can)."""
+    for sig in (signal.SIGINT, *STOP_SIGNALS):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
@@ -100,7 +133,22 @@ def serve(
     """Migrate, optionally seed the demo data, and serve the app.
 
     With several workers, uvicorn starts that many API processes on the one port; this process
-    keeps the embedded servers (if any) and hands their URLs to the workers."""
+    keeps the embedded servers (if any) and hands their URLs to the workers.
+
+    SIGTERM, SIGINT (Ctrl-C) and SIGHUP stop it gracefully: uvicorn stops serving (open
+    connections get 5 s), then the embedded PostgreSQL and Redis it started are stopped (by
+    ``main``) and the exit status is 0, as for any server stopped on request. With ``--workers``
+    above 1, SIGHUP is uvicorn's: it replaces the workers one by one and goes on serving."""
+    try:
+        _serve(host, port, demo, workers)
+    except (Stopped, KeyboardInterrupt) as stop:
+        name = stop.args[0] if isinstance(stop, Stopped) else "SIGINT"
+        logging.getLogger(__name__).info("stopped", extra={"signal": name})
+    finally:
+        _ignore_stop_signals()
+
+
+def _serve(host: str | None, port: int | None, demo: bool, workers: int | None) -> None:
     import uvicorn
 
     from api.app import create_app
@@ -125,6 +173,7 @@ def serve(
         )
         return
     application = create_app(settings, database_url=database_url, redis_url=redis_url)
+    signal.signal(signal.SIGHUP, _hangup_while_serving)
     uvicorn.run(
         application,
         host=host or settings.host,
@@ -328,8 +377,26 @@ def import_residents_command(
         raise typer.Exit(1)
 
 
-def main() -> None:
-    app()
+def main() -> NoReturn:
+    """Run a command; whatever ends it, leave (and stop, when last) the embedded servers.
+
+    SIGTERM and SIGHUP unwind the command like Ctrl-C (``Stopped``); ``serve`` takes them as its
+    normal end (exit 0), any other command exits 128 + the signal's number (143, 129) after the
+    same cleanup. Only SIGKILL skips it: the next start stops what was left
+    (``embedded.reap_stale``)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _raise_stopped)
+    status: int | str | None = 0
+    try:
+        app()
+    except SystemExit as exit_:
+        status = exit_.code
+    except Stopped as stop:
+        status = 128 + stop.signum
+    finally:
+        _ignore_stop_signals()
+        embedded.stop()
+    sys.exit(status)
 
 
 if __name__ == "__main__":

