@@ -12,15 +12,16 @@ the feed hands each member the answer's encoded bytes. A member costs a queue pu
 Sound only where the answer depends on nothing of the subscriber but the audience. Two halves:
 :data:`schema.subscriptions.AUDIENCES` names the fields that may be feeds, each with the
 function that gives a subscriber's audience: everything the field's resolver reads of its
-actor (the community; for orders, the household too, whose grid decides). And the document
+actor (the community; for orders, the household too, whose grid decides; for one's own claims,
+redemptions, grants and demands, the actor itself: the tabs of one person share). And the document
 must select only *plain* fields, read off their parent alone: a field whose resolver takes the
 context (a loader, a viewer check), is async, or has permissions sends the whole document down
 the per-socket path, as do fragments and directives. Everything else runs per socket, as before.
 
 A feed ends when its last member leaves. A member that stops reading lets its bounded queue
 fill; it then gets ``SUBSCRIPTION_TOO_SLOW`` and its operation ends, the feed goes on. Members
-are woken a chunk at a time, the event loop polling between chunks, so that a burst of 2,000
-sends never holds an ordinary request for the whole burst.
+are woken a chunk at a time, and the feed then waits as long as the chunk took: a burst of 2,000
+sends never holds an ordinary request for the whole burst, and takes at most half the loop.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -62,7 +64,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gridpoints.events")
 DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF  # a GraphQL field's Strawberry field
 
-Audience = Callable[[Actor], str | None]  # a subscriber's audience, or None: not a feed
+Audience = Callable[[Actor], Hashable | None]  # a subscriber's audience, or None: not a feed
 MAX_SHARED_QUERY = 4096  # longer documents run per socket (and meet the usual limits there)
 MEMBER_QUEUE = 32  # answers a member may leave unsent before it is too slow
 CHUNK = 64  # members woken between two polls of the event loop
@@ -74,7 +76,7 @@ class FeedKey:
     variables: bytes  # canonical JSON
     operation_name: str | None
     language: Language
-    audience: str
+    audience: Hashable
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +302,13 @@ class Feeds:
 
     @staticmethod
     async def _offer(feed: Feed, item: Any) -> None:
-        for n, member in enumerate(list(feed.members), start=1):
-            member.offer(item)
-            if n % CHUNK == 0:
-                await asyncio.sleep(0)  # let the loop poll: ordinary requests between chunks
+        """Wake the members a chunk at a time. After each chunk's turn of the loop (its sends),
+        wait as long again: a feed's sends take at most half the process's time, and ordinary
+        requests the rest (a live notice may be a few milliseconds later; a page must not)."""
+        members = list(feed.members)
+        for start in range(0, len(members), CHUNK):
+            began = time.perf_counter()
+            for member in members[start : start + CHUNK]:
+                member.offer(item)
+            await asyncio.sleep(0)  # the chunk's members send in this turn of the loop
+            await asyncio.sleep(time.perf_counter() - began)

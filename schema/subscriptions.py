@@ -38,9 +38,14 @@ def _community(actor: Actor) -> str | None:
     return str(actor.community_id) if actor.community_id else None
 
 
-def _community_and_home(actor: Actor) -> str | None:
+def _community_and_home(actor: Actor) -> tuple[uuid.UUID, uuid.UUID | None] | None:
     """What ``claimable_by`` reads of the actor: the community, and the household (its grid)."""
-    return f"{actor.community_id}/{actor.household_id}" if actor.community_id else None
+    return (actor.community_id, actor.household_id) if actor.community_id else None
+
+
+def _actor(actor: Actor) -> Actor:
+    """Everything: the person's tabs share (an Actor is a frozen value: roles included)."""
+    return actor
 
 
 async def _events(context: Context, channels: list[str]) -> AsyncGenerator[Event, None]:
@@ -188,4 +193,8 @@ class Subscription:
 AUDIENCES: dict[str, Audience] = {
     "stockChanged": _community,
     "orderPublished": _community_and_home,
+    "myClaimChanged": _actor,
+    "myRedemptionChanged": _actor,
+    "grantPosted": _actor,
+    "demandChanged": _actor,
 }

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,11 @@ from schema.context import Context
 from schema.subscriptions import AUDIENCES
 from services import clock
 from services.auth.service import load_actor
-from services.authz import Actor
+from services.authz import Actor, Grant
 from services.catalog import service as catalog
 from services.catalog.service import GoodsDraft
 from services.i18n import Language
+from services.people.models import Role
 from tests.orders.helpers import PUBLISHED, order_input
 from tests.support import Api, World, add_residents, gid
 
@@ -164,21 +167,24 @@ def test_documents_that_read_the_viewer_or_are_not_one_plain_field_run_per_socke
     assert _shared("{ goods { id } }") is None  # a query
     assert _shared("subscription {") is None  # not a document
     assert _shared("subscription { stockChanged { id } orderPublished { id } }") is None
-    assert (
-        FEEDS.key_for(
-            "subscription { myClaimChanged { id } }",
-            None,
-            None,
-            actor=_nobody(),
-            language=Language.ZH_CN,
-        )
-        is None
-    )
+    # a field no audience names runs per socket, however plain its document
+    alone = fanout.Feeds(build_schema(), {})
+    assert alone.key_for(STOCK, None, None, actor=_nobody(), language=Language.ZH_CN) is None
+
+
+def test_ones_own_feeds_are_shared_by_the_same_actor_only() -> None:
+    """A person's tabs share their own claims' feed; another person, or the same person with
+    other roles (a role change also closes the sockets: 4403), gets a feed of their own."""
+    me = _nobody()
+    query = "subscription { myClaimChanged { id state } }"
+    mine = _key(me, query)
+    assert _key(replace(me), query) == mine  # another tab: an equal actor
+    assert _key(_nobody(), query) != mine
+    promoted = replace(me, grants=(Grant(Role.GRID_WORKER, uuid.uuid4()),))
+    assert _key(promoted, query) != mine
 
 
 def _nobody() -> Actor:
-    import uuid
-
     return Actor(person_id=uuid.uuid4(), name="x", community_id=uuid.uuid4(), household_id=None)
 
 
