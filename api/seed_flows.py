@@ -8,7 +8,7 @@ every rule the product enforces (the ledger chain included).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,12 +78,16 @@ async def _served(
 ) -> None:
     """``people`` claim, serve the whole shift and are confirmed."""
     made = [await claims.claim_order(session, p, order_id=order.id) for p in people]
-    # in and out inside the shift: a shift that ends at 23:58 local time must not check out
-    # on the next day (the seed failed each evening from 20:55 Shanghai time)
-    move(order.starts_at)
+    # 5 minutes early and 5 late, but on the order's days: a shift that ends at 23:58 local
+    # time must not check out after midnight (the seed failed each evening from 20:55 Shanghai)
+    first_day = datetime.combine(clock.local_date(order.starts_at), time(), tzinfo=clock.LOCAL)
+    after_last = datetime.combine(
+        clock.local_date(order.ends_at) + timedelta(days=1), time(), tzinfo=clock.LOCAL
+    )
+    move(max(order.starts_at - timedelta(minutes=5), first_day))
     for person, claim in zip(people, made, strict=True):
         await claims.check_in(session, person, claim_id=claim.id)
-    move(order.ends_at - timedelta(minutes=1))
+    move(min(order.ends_at + timedelta(minutes=5), after_last - timedelta(seconds=1)))
     for person, claim in zip(people, made, strict=True):
         await claims.check_out(session, person, claim_id=claim.id)
         await claims.confirm_attendance(session, admin, claim_id=claim.id)
