@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -15,7 +16,8 @@ from sqlalchemy.ext.asyncio import (
 
 from api.settings import Settings
 from services import images
-from services.auth.service import AuthPolicy
+from services.auth.service import AuthPolicy, load_actor
+from services.authz import Actor
 from services.events.hub import Hub
 from services.events.sockets import Sockets
 
@@ -63,12 +65,18 @@ class AppState:
         )
         hub = Hub(redis, event_work=settings.ws_event_work)
         images.configure(max_pixels=settings.photo_max_pixels)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+        async def actor_now(person_id: uuid.UUID) -> Actor | None:
+            async with sessions() as session:
+                return await load_actor(session, person_id)
+
         return cls(
             settings=settings,
             database_url=database_url,
             redis_url=redis_url,
             engine=engine,
-            sessions=async_sessionmaker(engine, expire_on_commit=False),
+            sessions=sessions,
             redis=redis,
             auth=AuthPolicy(
                 session_ttl=settings.session_ttl,
@@ -80,6 +88,7 @@ class AppState:
             sockets=Sockets(
                 redis,
                 hub,
+                load_actor=actor_now,
                 per_person=settings.ws_max_sockets_per_person,
                 per_process=settings.ws_max_sockets,
                 sweep_every=settings.ws_sweep_interval,

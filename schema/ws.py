@@ -102,7 +102,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if actor is None or token is None:
             await self.websocket.close(live.SIGNED_OUT, self._text(ErrorCode.UNAUTHENTICATED))
             return
-        socket = await self.sockets.register(actor.person_id, token, self.websocket.close)
+        socket = await self.sockets.register(actor, token, self.websocket.close)
         if socket is None:
             limit = self.sockets.per_person
             await self.websocket.close(

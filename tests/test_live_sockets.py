@@ -24,6 +24,8 @@ from websockets.exceptions import ConnectionClosed
 
 from services import clock
 from services.auth import sessions
+from services.events.hub import publish_control
+from services.events.outbox import Topic
 from tests import servers
 from tests.support import PASSWORD, World, add_residents, gid
 
@@ -298,6 +300,27 @@ async def test_a_role_change_asks_the_persons_sockets_to_reconnect(
         )
     assert assigned["roleAssign"]["errors"] == []
     assert (await closed(socket, within=5))[0] == 4403
+
+
+async def test_a_late_authority_message_leaves_a_socket_with_the_new_roles_open(
+    server: str, world: World, redis: Redis
+) -> None:
+    """The relay publishes after the commit, or at a replica's start: a socket opened since
+    sees the person as they now are and stays (the flaky test_subscriptions_e2e closes)."""
+    token = await sessions.create(redis, world.people["resident_a"], ttl=600)
+    socket = await acked(await open_socket(server, token))
+    try:
+        await publish_control(
+            redis,
+            {
+                "topic": Topic.AUTHORITY_CHANGED.value,
+                "payload": {"personId": str(world.people["resident_a"])},
+            },
+        )
+        await asyncio.sleep(1.0)
+        assert await still_open(socket)
+    finally:
+        await socket.close()
 
 
 async def test_a_stock_change_reaches_every_tab_through_one_feed(

@@ -115,6 +115,7 @@ _ACTOR = (
     )
     .outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
     .where(Person.id == bindparam("person_id"), Person.is_active)
+    .order_by(RoleAssignment.id)  # one order: equal actors compare equal (sockets, feeds)
 )
 
 

@@ -11,7 +11,9 @@ change: :func:`services.auth.sessions.revoke` tells every replica over the hub's
 channel), and by the sweep, which checks every socket's session still exists (a session that
 ran out, or anything the control message missed). A person whose authority changed (roles
 assigned or revoked) has their sockets closed with "reconnect": the client comes back and
-its subscriptions see the person as they now are.
+its subscriptions see the person as they now are. Only sockets that see the person otherwise
+than they now are: the message can arrive late (the relay publishes after the commit, or at a
+replica's start), and a socket opened since already has the new roles.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from services.auth import sessions
+from services.authz import Actor
 from services.events.hub import Hub
 from services.events.outbox import Topic
 
@@ -55,10 +58,17 @@ Close = Callable[[int, str], Awaitable[None]]
 
 @dataclass(eq=False, slots=True)
 class Socket:
-    person_id: uuid.UUID
+    actor: Actor  # the person as the socket's subscriptions see them
     session: str  # the session token's digest
     member: str  # this socket's lease in the person's set
     close: Close
+
+    @property
+    def person_id(self) -> uuid.UUID:
+        return self.actor.person_id
+
+
+LoadActor = Callable[[uuid.UUID], Awaitable[Actor | None]]  # the person as they now are
 
 
 class Sockets:
@@ -69,12 +79,14 @@ class Sockets:
         redis: Redis,
         hub: Hub,
         *,
+        load_actor: LoadActor,
         per_person: int,
         per_process: int,
         lease: float = 90.0,
         sweep_every: float = 30.0,
     ) -> None:
         self._redis = redis
+        self._load_actor = load_actor
         self.per_person = per_person
         self.per_process = per_process
         self._lease = lease
@@ -113,8 +125,9 @@ class Sockets:
     def release(self) -> None:
         self._open = max(self._open - 1, 0)
 
-    async def register(self, person_id: uuid.UUID, token: str, close: Close) -> Socket | None:
+    async def register(self, actor: Actor, token: str, close: Close) -> Socket | None:
         """The socket signed in: take a lease for its person, or None over the person's limit."""
+        person_id = actor.person_id
         self.start()
         member = f"{self._prefix}-{next(self._serial)}"
         now = time.time()
@@ -130,7 +143,7 @@ class Sockets:
         )
         if not int(taken):
             return None
-        socket = Socket(person_id, sessions.digest(token), member, close)
+        socket = Socket(actor, sessions.digest(token), member, close)
         self._sockets.add(socket)
         return socket
 
@@ -149,9 +162,13 @@ class Sockets:
             await self._close_where(lambda s: s.session in ended, SIGNED_OUT, "signed out")
         elif data.get("topic") == Topic.AUTHORITY_CHANGED:
             person = str(payload.get("personId"))
-            await self._close_where(
-                lambda s: str(s.person_id) == person, RECONNECT, "authority changed"
-            )
+            theirs = [s for s in self._sockets if str(s.person_id) == person]
+            if not theirs:
+                return
+            now = await self._load_actor(theirs[0].person_id)
+            for socket in theirs:
+                if socket.actor != now:
+                    await self._close(socket, RECONNECT, "authority changed")
 
     async def _close_where(self, which: Callable[[Socket], bool], code: int, reason: str) -> None:
         for socket in [s for s in self._sockets if which(s)]:
