@@ -68,6 +68,7 @@ Audience = Callable[[Actor], Hashable | None]  # a subscriber's audience, or Non
 MAX_SHARED_QUERY = 4096  # longer documents run per socket (and meet the usual limits there)
 MEMBER_QUEUE = 32  # answers a member may leave unsent before it is too slow
 CHUNK = 64  # members woken between two polls of the event loop
+MAX_PAUSE = 0.02  # seconds a feed waits after a chunk, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,4 +312,6 @@ class Feeds:
             for member in members[start : start + CHUNK]:
                 member.offer(item)
             await asyncio.sleep(0)  # the chunk's members send in this turn of the loop
-            await asyncio.sleep(time.perf_counter() - began)
+            # as long again, but never so long that the feed falls behind its events (its
+            # listener's queue is bounded: a feed that overflows ends for every member)
+            await asyncio.sleep(min(time.perf_counter() - began, MAX_PAUSE))
