@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from api import logs, worker
+from api import gc_tuning, logs, worker
 from api.client_address import ClientAddressMiddleware
 from api.downloads import ROUTES as DOWNLOAD_ROUTES
 from api.graphql_view import GraphQLView
@@ -180,4 +180,6 @@ def from_environment() -> Starlette:
     database_url, redis_url = settings.database_url, settings.redis_url
     if not database_url or not redis_url:
         raise RuntimeError("DATABASE_URL and REDIS_URL must be set (gridpoints serve sets both)")
-    return create_app(settings, database_url=database_url, redis_url=redis_url)
+    application = create_app(settings, database_url=database_url, redis_url=redis_url)
+    gc_tuning.tune()
+    return application

@@ -26,7 +26,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from api import embedded, logs, migrate
+from api import embedded, gc_tuning, logs, migrate
 from api.cli_ledger import ledger_app
 from api.settings import get_settings
 from services.auth import passwords
@@ -173,6 +173,7 @@ def _serve(host: str | None, port: int | None, demo: bool, workers: int | None) 
         )
         return
     application = create_app(settings, database_url=database_url, redis_url=redis_url)
+    gc_tuning.tune()
     signal.signal(signal.SIGHUP, _hangup_while_serving)
     uvicorn.run(
         application,
