@@ -39,6 +39,40 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gridpoints.events")
 SEND_TIMEOUT = 10.0  # seconds a client may leave a message unread before its socket closes
+MAX_ID_LENGTH = 256  # characters of an operation id (the web app's are a few)
+OBJECT_OR_NULL = (dict, type(None))
+
+
+def malformed(message: object) -> str | None:
+    """Why a frame is not a graphql-transport-ws message (None: it is one, as far as its shape
+    goes). Strawberry indexes into the frame as if it were: a JSON array, a number or a
+    subscribe whose payload is not an object raised inside the handler and the socket died
+    with 1006 and a traceback in the log (bench/fuzz edges, issue 13 item 6). The protocol's
+    answer is a close with 4400."""
+    if not isinstance(message, dict):
+        return "Message must be a JSON object"
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "Message type must be a string"
+    if kind in ("connection_init", "ping", "pong"):
+        return None if isinstance(message.get("payload"), OBJECT_OR_NULL) else "Invalid payload"
+    if kind not in ("subscribe", "complete"):
+        return None  # unknown types: Strawberry's own 4400
+    ident = message.get("id")
+    if not isinstance(ident, str) or not 0 < len(ident) <= MAX_ID_LENGTH:
+        return f"Operation id must be a string of 1 to {MAX_ID_LENGTH} characters"
+    if kind == "complete":
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return "Subscribe payload must be an object with a query"
+    if not isinstance(payload.get("variables"), OBJECT_OR_NULL) or not isinstance(
+        payload.get("extensions"), OBJECT_OR_NULL
+    ):
+        return "Variables and extensions must be objects"
+    if not isinstance(payload.get("operationName"), str | None):
+        return "Operation name must be a string"
+    return None
 
 
 def _reason(text: str) -> str:
@@ -69,6 +103,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if self._socket is not None:
                 await sockets.unregister(self._socket)
             await self.context.between_events()
+
+    async def handle_message(self, message: Message) -> None:
+        problem = malformed(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         """Strawberry's, with the session checked and the socket counted before the ack."""
