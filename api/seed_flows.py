@@ -81,7 +81,10 @@ async def _served(
     move(order.starts_at - timedelta(minutes=5))
     for person, claim in zip(people, made, strict=True):
         await claims.check_in(session, person, claim_id=claim.id)
-    move(order.ends_at + timedelta(minutes=5))
+    out = order.ends_at + timedelta(minutes=5)
+    if clock.local_date(out) != clock.local_date(order.ends_at):  # check-out is on the day
+        out = order.ends_at  # (a shift ending in the last 5 minutes before midnight)
+    move(out)
     for person, claim in zip(people, made, strict=True):
         await claims.check_out(session, person, claim_id=claim.id)
         await claims.confirm_attendance(session, admin, claim_id=claim.id)
