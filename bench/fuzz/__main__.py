@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pg-bin", default=None, help="PostgreSQL bin folder (default: embedded)")
     parser.add_argument(
-        "--report", default=str(ROOT / "bench" / "reports" / "fuzz"), help="report path prefix"
+        "--report", default=None, help="report path prefix (default: bench/reports/fuzz[-smoke])"
     )
     parser.add_argument("--keep", action="store_true", help="keep the servers' folder")
     parser.add_argument("--notes", default=None, help="markdown file appended to the report")
@@ -143,7 +143,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.operations = 300
-        args.report = str(ROOT / "bench" / "reports" / "fuzz-smoke")
+    if args.report is None:
+        name = "fuzz-smoke" if args.smoke else "fuzz"
+        args.report = str(ROOT / "bench" / "reports" / name)
     sys.exit(run(args))
 
 

@@ -29,6 +29,7 @@ from bench.fuzz.edges import Case
 INTERNAL = re.compile(r'"INTERNAL"|internal server error', re.IGNORECASE)
 LOG_PROBLEM = re.compile(r'Traceback|"level": ?"(error|critical)"|\bERROR\b|Exception in ASGI')
 CONCURRENCY = 6
+UNTYPED = "(no code)"
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Tally:
     accepted: Counter[str] = field(default_factory=Counter)  # answered with data, no error
     codes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     accepted_samples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    untyped_samples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     violations: list[dict[str, Any]] = field(default_factory=list)
     violation_count: Counter[str] = field(default_factory=Counter)
 
@@ -83,7 +85,7 @@ def error_codes(text: str) -> list[str]:
     if not isinstance(answer, dict):
         return []
     found = [
-        str((e.get("extensions") or {}).get("code") or e.get("code") or "(no code)")
+        str((e.get("extensions") or {}).get("code") or e.get("code") or UNTYPED)
         for e in answer.get("errors") or []
         if isinstance(e, dict)
     ]
@@ -149,7 +151,11 @@ async def send_http(
                     if len(tally.accepted_samples[case.cls]) < 8:
                         shown = f"{case.target} {case.slot}={case.value} as {role}: {case.url}"
                         tally.accepted_samples[case.cls].append(shown[:200])
-                tally.codes[case.cls].update(error_codes(text))
+                codes = error_codes(text)
+                tally.codes[case.cls].update(codes)
+                if UNTYPED in codes and len(tally.untyped_samples[case.cls]) < 8:
+                    shown = f"{case.target} {case.slot}={case.value}: {text[:300]}"
+                    tally.untyped_samples[case.cls].append(shown)
                 tally.add(sent, str(reply.status_code), problems, text)
 
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
@@ -333,6 +339,7 @@ def summary(
         },
         "accepted_by_class": dict(sorted(tally.accepted.items())),
         "accepted_samples": dict(sorted(tally.accepted_samples.items())),
+        "untyped_samples": dict(sorted(tally.untyped_samples.items())),
         "error_codes_by_class": {
             k: dict(v.most_common(12)) for k, v in sorted(tally.codes.items())
         },
