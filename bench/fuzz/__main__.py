@@ -207,7 +207,10 @@ def _id_pool(postgres: Postgres) -> edges.IdPool:
     """Real IDs for the edge cases' other arguments: the first community of the demo street,
     its first grid, a department; any seeded row of the type an argument's name says."""
     by_type: dict[str, list[str]] = {}
-    for type_name, table in ID_TABLES.items():
+    tables = {**ID_TABLES, "Wish": "wish", "VolunteerCertificate": "volunteer_certificate"}
+    for type_name, table in tables.items():
+        if postgres.sql(f"SELECT to_regclass('{table}') IS NOT NULL") != "t":
+            continue
         rows = postgres.sql(f"SELECT id FROM {table} ORDER BY id LIMIT 5")  # noqa: S608
         by_type[type_name] = [generate.gid(type_name, row) for row in rows.split()]
 
@@ -218,7 +221,9 @@ def _id_pool(postgres: Postgres) -> edges.IdPool:
     community = unit("code = 'DX-C1'")
     grid = unit("kind = 'grid' AND code LIKE 'DX-C1%'")
     names = {"communityId": community, "unitId": community, "parentId": community}
-    names |= {"gridId": grid, "departmentId": unit("kind = 'department'")}
+    department = unit("kind = 'department'")
+    names |= {"gridId": grid, "departmentId": department, "leadDepartmentId": department}
+    names |= {"scorerUnitId": community, "scoredUnitId": department}
     return edges.IdPool(by_name=names, by_type=by_type)
 
 
@@ -247,7 +252,8 @@ def _edges(
     introspection = httpx.post(
         apis[0].url + "/graphql", json={"query": edges.INTROSPECTION}, timeout=30
     ).json()
-    field_cases = edges.cases(introspection, _id_pool(postgres), deep_shapes=1 if smoke else 3)
+    pool = _id_pool(postgres)
+    field_cases = edges.cases(introspection, pool, deep_shapes=1 if smoke else 3)
     found = _app_routes(postgres, redis)
     samples = {
         "code": "DX-C1",
@@ -256,6 +262,9 @@ def _edges(
         "photo_id": "00000000-0000-0000-0000-000000000000",
         "certificate_id": generate.gid("VolunteerCertificate", "1"),
     }
+    certificates = pool.by_type.get("VolunteerCertificate")
+    if certificates:
+        samples["certificate_id"] = certificates[0]
     route_cases = [
         *edge_routes.body_cases(),
         *edge_routes.path_cases(found, samples),

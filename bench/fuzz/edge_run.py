@@ -2,9 +2,12 @@
 API processes and judge every answer.
 
 A violation is an HTTP status of 500 or more, a connection the server dropped, an error coded
-``INTERNAL`` or worded "Internal server error" (in any answer, over HTTP or on a socket), a
-socket closed with 1006 or 1011 (or with a code the protocol does not name), and any traceback
-or error-level record in the API processes' logs while the cases ran.
+``INTERNAL`` or worded "Internal server error" (in any answer, over HTTP or on a socket), an
+error without a code, an edge value answered with data and no error (a lone surrogate, a NUL,
+a date outside the calendar, a reversed range, 50,000 levels: :data:`MUST_REFUSE`), a socket
+closed with 1006 or 1011 (or with a code the protocol does not name) or left open where the
+protocol closes it, and any traceback or error-level record in the API processes' logs while
+the cases ran.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ INTERNAL = re.compile(r'"INTERNAL"|internal server error', re.IGNORECASE)
 LOG_PROBLEM = re.compile(r'Traceback|"level": ?"(error|critical)"|\bERROR\b|Exception in ASGI')
 CONCURRENCY = 6
 UNTYPED = "(no code)"
+MUST_REFUSE = frozenset({"surrogate", "nul", "calendar", "reversed", "deep", "encoding"})
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Tally:
     codes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     accepted_samples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     untyped_samples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    reversed_detail: list[str] = field(default_factory=list)  # every reversed range's codes
     violations: list[dict[str, Any]] = field(default_factory=list)
     violation_count: Counter[str] = field(default_factory=Counter)
 
@@ -146,13 +151,22 @@ async def send_http(
                     continue
                 text = reply.text
                 problems = judge_http(reply.status_code, text)
-                if _accepted(reply.status_code, text):
+                accepted = _accepted(reply.status_code, text)
+                if accepted and case.cls in MUST_REFUSE:
+                    problems.append("accepted: answered with data and no error")
+                codes = error_codes(text)
+                if UNTYPED in codes:
+                    problems.append("an error without a code")
+                if accepted:
                     tally.accepted[case.cls] += 1
                     if len(tally.accepted_samples[case.cls]) < 8:
                         shown = f"{case.target} {case.slot}={case.value} as {role}: {case.url}"
                         tally.accepted_samples[case.cls].append(shown[:200])
-                codes = error_codes(text)
                 tally.codes[case.cls].update(codes)
+                if case.cls == "reversed":
+                    tally.reversed_detail.append(
+                        f"{case.target} {case.slot} {case.value} as {role}: {sorted(set(codes))}"
+                    )
                 if UNTYPED in codes and len(tally.untyped_samples[case.cls]) < 8:
                     shown = f"{case.target} {case.slot}={case.value}: {text[:300]}"
                     tally.untyped_samples[case.cls].append(shown)
@@ -283,7 +297,7 @@ def log_problems(offsets: dict[Path, int]) -> list[str]:
 
 # -- the phase ------------------------------------------------------------------------------
 
-GRAPHQL_ROLES = ("community_admin", "street_admin", "resident", "anonymous")
+GRAPHQL_ROLES = ("community_admin", "street_admin", "grid_worker", "resident", "anonymous")
 ROUTE_ROLES = ("community_admin", "anonymous")
 ANONYMOUS_ONLY = {"Mutation.signOut", "Mutation.passwordChange"}  # they end the session
 
@@ -292,7 +306,7 @@ def plan(
     field_cases: list[Case], route_cases: list[Case], *, smoke: bool
 ) -> list[tuple[Case, str]]:
     """(case, role) pairs: in the smoke run every case once, as a community admin (the session
-    enders anonymously); in the full run GraphQL cases as four roles and routes as two (the
+    enders anonymously); in the full run GraphQL cases as five roles and routes as two (the
     50,000-level bodies once each: they never reach a resolver)."""
     graphql_roles = GRAPHQL_ROLES[:1] if smoke else GRAPHQL_ROLES
     route_roles = ROUTE_ROLES[:1] if smoke else ROUTE_ROLES
@@ -340,6 +354,7 @@ def summary(
         "accepted_by_class": dict(sorted(tally.accepted.items())),
         "accepted_samples": dict(sorted(tally.accepted_samples.items())),
         "untyped_samples": dict(sorted(tally.untyped_samples.items())),
+        "reversed_ranges": sorted(tally.reversed_detail),
         "error_codes_by_class": {
             k: dict(v.most_common(12)) for k, v in sorted(tally.codes.items())
         },

@@ -113,8 +113,10 @@ def edge_markdown(edges: dict[str, Any]) -> list[str]:
         f"{edges['cases']} cases over {edges['fields']} GraphQL fields (queries, mutations, "
         f"subscriptions) and {edges['routes']} routes in {edges['seconds']} s. A violation: "
         'HTTP 5xx, a dropped connection, an `INTERNAL` code or "Internal server error" in an '
-        "answer, a socket closed 1006/1011 or with a code the protocol does not name, a socket "
-        "left open where a close was due. Server log lines with a traceback or an error record "
+        "answer, an error without a code, an edge value answered with data and no error "
+        "(surrogate, nul, calendar, reversed, deep, encoding), a socket closed 1006/1011 or with "
+        "a code the protocol does not name, a socket left open where a close was due. Server log "
+        "lines with a traceback or an error record "
         f"while they ran: **{edges['server_log_problems']}**.",
         "",
         "| class | cases | outcomes | answered with data, no error | violations |",
@@ -134,6 +136,8 @@ def edge_markdown(edges: dict[str, Any]) -> list[str]:
     ]
     for cls, codes in edges["error_codes_by_class"].items():
         lines.append(f"- {cls}: {codes}")
+    lines += ["", "Every reversed range and what it was refused with:", ""]
+    lines += [f"- `{r}`" for r in edges.get("reversed_ranges", [])]
     if edges["accepted_samples"]:
         lines += ["", "Answered with data and no error (first 8 per class; not violations):", ""]
         for cls, samples in edges["accepted_samples"].items():
