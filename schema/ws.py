@@ -20,6 +20,8 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from starlette import websockets as starlette_websockets
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gridpoints.events")
 SEND_TIMEOUT = 10.0  # seconds a client may leave a message unread before its socket closes
+# Starlette's error for a send after the close (its own name from 1.x; a RuntimeError before)
+SocketClosed: type[Exception] = getattr(starlette_websockets, "WebSocketDisconnected", RuntimeError)
 MAX_ID_LENGTH = 256  # characters of an operation id (the web app's are a few)
 OBJECT_OR_NULL = (dict, type(None))
 
@@ -145,9 +149,15 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def send_message(self, message: Message) -> None:
         """A client that stops reading holds its subscriptions' sends (and their database
-        sessions) for at most ``SEND_TIMEOUT``; then its socket closes (1013: try again)."""
+        sessions) for at most ``SEND_TIMEOUT``; then its socket closes (1013: try again).
+
+        A socket already closed (by the client, or by a 4400 while other operations were still
+        answering) takes nothing more: the operation ends quietly, where Strawberry logged it as
+        an exception in its task (bench/fuzz edges, issue 13 item 6)."""
         try:
             await asyncio.wait_for(super().send_message(message), SEND_TIMEOUT)
+        except (WebSocketDisconnected, SocketClosed):
+            log.debug("socket closed before an answer could be sent")
         except TimeoutError:
             log.info("socket closed: the client stopped reading")
             with contextlib.suppress(Exception):
@@ -155,6 +165,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     self.websocket.close(live.BUSY, self._text(ErrorCode.SUBSCRIPTION_TOO_SLOW)),
                     1.0,
                 )
+
+    def forget_id(self, id: str) -> None:
+        """An operation that completes as its socket closes was already forgotten by the
+        shutdown: Strawberry's ``del`` raised KeyError in the task (bench/fuzz edges)."""
+        self.operations.pop(id, None)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         limit = self.max_subscriptions_per_connection

@@ -6,7 +6,10 @@ Before: Strawberry indexed into every frame as if it were an object, so a JSON n
 ``null`` (and a ``subscribe`` whose payload was not an object) raised inside the handler: the
 socket died with 1006 and a traceback. A document that does not parse (a lone surrogate escape,
 a missing brace) raised in the parser cache's hook, outside Strawberry's handling: a traceback
-and an empty ``complete``.
+and an empty ``complete``. Operations still answering when their socket closed raised in their
+tasks (a send after the close; a ``complete`` for an operation the shutdown had forgotten), and
+one ending rolled back the socket's shared session under another's statement: the connection went
+back to the pool closed and the next socket's sign-in on it failed.
 """
 
 from __future__ import annotations
@@ -115,3 +118,18 @@ async def test_the_socket_still_works_for_a_good_frame(
     message = json.loads(await asyncio.wait_for(socket.recv(), 10))
     assert message["type"] == "next" and message["payload"]["data"]["me"]["id"]
     await socket.close()
+
+
+async def test_operations_in_flight_when_the_socket_closes(
+    server: str, world: World, redis: Redis
+) -> None:
+    """A 4400 while other operations are still answering: they end quietly (the fixture checks
+    the log)."""
+    token = await sessions.create(redis, world.people["resident_a"], ttl=600)
+    for _ in range(20):
+        socket = await socket_to(server, token)
+        for n in range(15):
+            message = {"id": str(n), "type": "subscribe", "payload": {"query": "{ me { id } }"}}
+            await socket.send(json.dumps(message))
+        await socket.send(json.dumps({"id": "x", "type": "subscribe", "payload": {"query": "{"}}))
+        assert await close_code(socket) == 4400
