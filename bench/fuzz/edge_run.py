@@ -291,7 +291,7 @@ def log_problems(offsets: dict[Path, int]) -> list[str]:
             log.seek(offset)
             for line in log.read().decode("utf-8", "replace").splitlines():
                 if LOG_PROBLEM.search(line):
-                    found.append(f"{path.name}: {line[:600]}")
+                    found.append(f"{path.name}: {line[:4000]}")
     return found
 
 
