@@ -33,6 +33,7 @@ INTERNAL = re.compile(r'"INTERNAL"|internal server error', re.IGNORECASE)
 LOG_PROBLEM = re.compile(r'Traceback|"level": ?"(error|critical)"|\bERROR\b|Exception in ASGI')
 CONCURRENCY = 6
 UNTYPED = "(no code)"
+SAMPLES = 8  # answers kept per class for the report
 MUST_REFUSE = frozenset({"surrogate", "nul", "calendar", "reversed", "deep", "encoding"})
 
 
@@ -159,7 +160,7 @@ async def send_http(
                     problems.append("an error without a code")
                 if accepted:
                     tally.accepted[case.cls] += 1
-                    if len(tally.accepted_samples[case.cls]) < 8:
+                    if len(tally.accepted_samples[case.cls]) < SAMPLES:
                         shown = f"{case.target} {case.slot}={case.value} as {role}: {case.url}"
                         tally.accepted_samples[case.cls].append(shown[:200])
                 tally.codes[case.cls].update(codes)
