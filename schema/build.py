@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -334,13 +335,30 @@ class GridPointsSchema(strawberry.Schema):
             super().process_errors([error], execution_context)
 
 
+class ReportedParserCache(ParserCache):
+    """Strawberry's parser cache, with a document that does not parse left to Strawberry's own
+    parse. The cache parses inside its hook, outside Strawberry's handling of parse errors: on
+    a graphql-transport-ws socket the operation died with a traceback in the log and an empty
+    ``complete`` (``{ node(id: "\\ud800") { id } }``, ``{ me { id }``; bench/fuzz edges, issue
+    13 item 6). Now the syntax error is the operation's own, and the socket closes with 4400
+    as the protocol says (tests/test_ws_frames.py)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     limits = limits or Limits()
     # Factories: Strawberry builds fresh extensions per request (the caches are module-level).
     extensions: list[Any] = [
         lambda: ShapeGuard(limits),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: ParserCache(maxsize=512),
+        lambda: ReportedParserCache(maxsize=512),
         shared_rules(  # built once: the rules are part of the validation cache's key
             QueryDepthLimiter(max_depth=limits.max_depth),
             MaxAliasesLimiter(max_alias_count=limits.max_aliases),

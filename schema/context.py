@@ -147,7 +147,14 @@ class Context:
         self._loaders = None
 
     async def finish(self, *, commit: bool) -> None:
-        """End the request's transaction: commit when asked, else roll back."""
+        """End the request's transaction: commit when asked, else roll back. Under the lock:
+        on a WebSocket the operations share the context, and one ending must not roll back and
+        close the session under another's statement (the connection went back to the pool
+        closed, and the next socket's sign-in on it failed; bench/fuzz edges, issue 13 item 6)."""
+        async with self._lock:
+            await self._finish(commit=commit)
+
+    async def _finish(self, *, commit: bool) -> None:
         session, self._session = self._session, None
         if session is None:
             return

@@ -11,7 +11,7 @@ from strawberry.types.graphql import OperationType
 
 from schema.context import Context
 from schema.errors import extensions_for, unavailable
-from services.errors import DomainError
+from services.errors import DomainError, ErrorCode
 from services.i18n import message
 
 log = logging.getLogger("gridpoints.graphql")
@@ -83,6 +83,9 @@ class RequestTransaction(SchemaExtension):
             return False
 
 
+LONE_SURROGATE_ESCAPE = "Syntax Error: Invalid Unicode escape sequence"  # graphql-core's words
+
+
 class ErrorPolicy(SchemaExtension):
     """Domain errors get their localized message and code; anything unexpected is masked."""
 
@@ -101,6 +104,9 @@ class ErrorPolicy(SchemaExtension):
             original.original_error, DomainError
         ):  # a variable a scalar refused (issue 13, item 6): graphql-core wraps it twice
             original = original.original_error
+        if original is None and error.message.startswith(LONE_SURROGATE_ESCAPE):
+            # "\ud800" written in the document: the same refusal as in a variable (bench/fuzz)
+            original = DomainError(ErrorCode.INVALID_ENCODING, field="query")
         if original is None:  # syntax and validation errors: the client's own
             return error
         if isinstance(original, DomainError):

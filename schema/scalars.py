@@ -1,4 +1,6 @@
-"""Date and DateTime as Strawberry's, bounded to the calendar the API reads (issue 13, item 6).
+"""Date, DateTime and Time as Strawberry's, bounded to the calendar the API reads (issue 13,
+item 6), and typed when they do not parse (``INVALID_VALUE``: "2026-13-01", year 0 or 10000,
+"24:00").
 
 Every Date and DateTime argument of every query, mutation and subscription passes through
 here: a date of year 1 or 9999 (and an instant whose UTC day is there) is refused as
@@ -15,10 +17,16 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
+from graphql import GraphQLError
+from strawberry.schema.types.base_scalars import (
+    DateDefinition,
+    DateTimeDefinition,
+    TimeDefinition,
+)
 from strawberry.types.scalar import ScalarDefinition
 
 from services import validation
+from services.errors import DomainError, ErrorCode
 
 
 def _bounded(definition: ScalarDefinition, check: Callable[[Any], Any]) -> ScalarDefinition:
@@ -26,7 +34,13 @@ def _bounded(definition: ScalarDefinition, check: Callable[[Any], Any]) -> Scala
     assert parse is not None
 
     def parse_value(value: object) -> object:
-        return check(parse(value))
+        try:
+            parsed = parse(value)
+        except (GraphQLError, ValueError, TypeError) as error:
+            # not a day at all ("2026-13-01", "0000-01-01", "10000-01-01", "24:00", 42): typed
+            # like the calendar's ends, where it was an untyped coercion error (bench/fuzz)
+            raise DomainError(ErrorCode.INVALID_VALUE) from error
+        return check(parsed)
 
     return dataclasses.replace(definition, parse_value=parse_value)
 
@@ -34,4 +48,5 @@ def _bounded(definition: ScalarDefinition, check: Callable[[Any], Any]) -> Scala
 OVERRIDES: dict[object, ScalarDefinition] = {
     dt.date: _bounded(DateDefinition, lambda value: validation.calendar_day(value)),
     dt.datetime: _bounded(DateTimeDefinition, lambda value: validation.calendar_moment(value)),
+    dt.time: _bounded(TimeDefinition, lambda value: value),
 }

@@ -23,7 +23,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
+from starlette import websockets as starlette_websockets
 from starlette.websockets import WebSocketDisconnect
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -46,6 +48,42 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gridpoints.events")
 SEND_TIMEOUT = 10.0  # seconds a client may leave a message unread before its socket closes
+# Starlette's error for a send after the close (its own name from 1.x; a RuntimeError before)
+SocketClosed: type[Exception] = getattr(starlette_websockets, "WebSocketDisconnected", RuntimeError)
+MAX_ID_LENGTH = 256  # characters of an operation id (the web app's are a few)
+OBJECT_OR_NULL = (dict, type(None))
+
+
+def malformed(message: object) -> str | None:
+    """Why a frame is not a graphql-transport-ws message (None: it is one, as far as its shape
+    goes). Strawberry indexes into the frame as if it were: a JSON array, a number or a
+    subscribe whose payload is not an object raised inside the handler and the socket died
+    with 1006 and a traceback in the log (bench/fuzz edges, issue 13 item 6). The protocol's
+    answer is a close with 4400."""
+    if not isinstance(message, dict):
+        return "Message must be a JSON object"
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "Message type must be a string"
+    if kind in ("connection_init", "ping", "pong"):
+        return None if isinstance(message.get("payload"), OBJECT_OR_NULL) else "Invalid payload"
+    if kind not in ("subscribe", "complete"):
+        return None  # unknown types: Strawberry's own 4400
+    ident = message.get("id")
+    if not isinstance(ident, str) or not 0 < len(ident) <= MAX_ID_LENGTH:
+        return f"Operation id must be a string of 1 to {MAX_ID_LENGTH} characters"
+    if kind == "complete":
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return "Subscribe payload must be an object with a query"
+    if not isinstance(payload.get("variables"), OBJECT_OR_NULL) or not isinstance(
+        payload.get("extensions"), OBJECT_OR_NULL
+    ):
+        return "Variables and extensions must be objects"
+    if not isinstance(payload.get("operationName"), str | None):
+        return "Operation name must be a string"
+    return None
 
 
 def _reason(text: str) -> str:
@@ -81,6 +119,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await sockets.unregister(self._socket)
             await self.context.between_events()
 
+    async def handle_message(self, message: Message) -> None:
+        problem = malformed(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         """Strawberry's, with the session checked and the socket counted before the ack."""
         if self.connection_timed_out:
@@ -115,9 +160,15 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def send_message(self, message: Message) -> None:
         """A client that stops reading holds its subscriptions' sends (and their database
-        sessions) for at most ``SEND_TIMEOUT``; then its socket closes (1013: try again)."""
+        sessions) for at most ``SEND_TIMEOUT``; then its socket closes (1013: try again).
+
+        A socket already closed (by the client, or by a 4400 while other operations were still
+        answering) takes nothing more: the operation ends quietly, where Strawberry logged it as
+        an exception in its task (bench/fuzz edges, issue 13 item 6)."""
         try:
             await asyncio.wait_for(super().send_message(message), SEND_TIMEOUT)
+        except (WebSocketDisconnected, SocketClosed):
+            log.debug("socket closed before an answer could be sent")
         except TimeoutError:
             log.info("socket closed: the client stopped reading")
             with contextlib.suppress(Exception):
@@ -160,7 +211,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 {"id": operation.id, "type": "error", "payload": [error.formatted]}
             )
             return
-        except WebSocketDisconnect:
+        except (WebSocketDisconnect, SocketClosed):  # the socket closed under this member
+            log.debug("socket closed before an answer could be sent")
             return
         await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
@@ -178,6 +230,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     1.0,
                 )
             raise WebSocketDisconnect(live.BUSY) from None
+
+    def forget_id(self, id: str) -> None:
+        """An operation that completes as its socket closes was already forgotten by the
+        shutdown: Strawberry's ``del`` raised KeyError in the task (bench/fuzz edges)."""
+        self.operations.pop(id, None)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         limit = self.max_subscriptions_per_connection

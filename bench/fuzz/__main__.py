@@ -11,6 +11,7 @@ masked internal error, no leak, every hostile query refused under the limit and 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import random
 import shutil
@@ -26,7 +27,7 @@ import httpx
 
 from bench.chaos import report as chaos_report
 from bench.chaos.servers import ROOT, Api, Postgres, Redis, api_env, cli
-from bench.fuzz import generate, hostile, report
+from bench.fuzz import edge_routes, edge_run, edges, generate, hostile, report
 from bench.fuzz.generate import EXCLUDED_FOR_SIGNED_IN, JobResult, Setup
 
 ROLES = {  # role -> demo phone (README's demo logins)
@@ -125,7 +126,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pg-bin", default=None, help="PostgreSQL bin folder (default: embedded)")
     parser.add_argument(
-        "--report", default=str(ROOT / "bench" / "reports" / "fuzz"), help="report path prefix"
+        "--report", default=None, help="report path prefix (default: bench/reports/fuzz[-smoke])"
     )
     parser.add_argument("--keep", action="store_true", help="keep the servers' folder")
     parser.add_argument("--notes", default=None, help="markdown file appended to the report")
@@ -134,10 +135,17 @@ def main() -> None:
         action="store_true",
         help="CI: 300 operations, report fuzz-smoke, hostile timings relative to { __typename }",
     )
+    parser.add_argument(
+        "--edges-only",
+        action="store_true",
+        help="only the edge-input phase (bench/fuzz/edges.py): no schemathesis, no hostile queries",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.operations = 300
-        args.report = str(ROOT / "bench" / "reports" / "fuzz-smoke")
+    if args.report is None:
+        name = "fuzz-smoke" if args.smoke else "fuzz"
+        args.report = str(ROOT / "bench" / "reports" / name)
     sys.exit(run(args))
 
 
@@ -163,17 +171,26 @@ def run(args: argparse.Namespace) -> int:
         tokens: dict[str, str | None] = {"anonymous": None}
         tokens |= {role: _sign_in(apis[0].url, phone) for role, phone in ROLES.items()}
         setup = Setup(urls=[a.url for a in apis], tokens=tokens, ids=_real_ids(postgres))
-        started = time.monotonic()
-        print(f"fuzz: {args.operations} operations, {len(ROLES) + 1} roles", flush=True)
-        results = _fuzz(setup, args.operations, args.workers, args.seed)
-        fuzz_seconds = time.monotonic() - started
-        print("fuzz: hostile queries", flush=True)
-        resident = tokens["resident"]
-        assert resident is not None
-        hostile_result = hostile.run(
-            postgres, apis[0].url + "/graphql", resident, relative=args.smoke
-        )
+        results: list[JobResult] = []
+        hostile_result: dict[str, Any] | None = None
+        fuzz_seconds = 0.0
+        if not args.edges_only:
+            started = time.monotonic()
+            print(f"fuzz: {args.operations} operations, {len(ROLES) + 1} roles", flush=True)
+            results = _fuzz(setup, args.operations, args.workers, args.seed)
+            fuzz_seconds = time.monotonic() - started
+            print("fuzz: hostile queries", flush=True)
+            resident = tokens["resident"]
+            assert resident is not None
+            hostile_result = hostile.run(
+                postgres, apis[0].url + "/graphql", resident, relative=args.smoke
+            )
+        print("fuzz: edge input (issue 13, item 6)", flush=True)
+        edge_result = _edges(postgres, redis, apis, tokens, base, smoke=args.smoke)
+        print(report.edge_line(edge_result), flush=True)
         summary = _summary(args, results, fuzz_seconds, hostile_result, len(setup.ids))
+        summary["edges"] = edge_result
+        summary["passed"] = summary["passed"] and edge_result["passed"]
         chaos_report.write_files(Path(args.report), summary, report.markdown(summary, args.notes))
         print(report.line(summary), flush=True)
         return 0 if summary["passed"] else 1
@@ -186,11 +203,94 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(base, ignore_errors=True)
 
 
+def _id_pool(postgres: Postgres) -> edges.IdPool:
+    """Real IDs for the edge cases' other arguments: the first community of the demo street,
+    its first grid, a department; any seeded row of the type an argument's name says."""
+    by_type: dict[str, list[str]] = {}
+    tables = {**ID_TABLES, "Wish": "wish", "VolunteerCertificate": "volunteer_certificate"}
+    for type_name, table in tables.items():
+        if postgres.sql(f"SELECT to_regclass('{table}') IS NOT NULL") != "t":
+            continue
+        rows = postgres.sql(f"SELECT id FROM {table} ORDER BY id LIMIT 5")  # noqa: S608
+        by_type[type_name] = [generate.gid(type_name, row) for row in rows.split()]
+
+    def unit(where: str) -> str:
+        row = postgres.sql(f"SELECT id FROM org_unit WHERE {where} ORDER BY code LIMIT 1")  # noqa: S608
+        return generate.gid("OrgUnit", row)
+
+    community = unit("code = 'DX-C1'")
+    grid = unit("kind = 'grid' AND code LIKE 'DX-C1%'")
+    names = {"communityId": community, "unitId": community, "parentId": community}
+    department = unit("kind = 'department'")
+    names |= {"gridId": grid, "departmentId": department, "leadDepartmentId": department}
+    names |= {"scorerUnitId": community, "scoredUnitId": department}
+    return edges.IdPool(by_name=names, by_type=by_type)
+
+
+def _app_routes(postgres: Postgres, redis: Redis) -> list[edge_routes.RouteInfo]:
+    """The route table of the app the API processes serve (built, never started)."""
+    from api.app import create_app
+    from api.embedded import normalize_database_url
+    from api.settings import Settings
+
+    app = create_app(
+        Settings(), database_url=normalize_database_url(postgres.url), redis_url=redis.url
+    )
+    return edge_routes.routes(app.routes)
+
+
+def _edges(
+    postgres: Postgres,
+    redis: Redis,
+    apis: list[Api],
+    tokens: dict[str, str | None],
+    base: Path,
+    *,
+    smoke: bool,
+) -> dict[str, Any]:
+    started = time.monotonic()
+    introspection = httpx.post(
+        apis[0].url + "/graphql", json={"query": edges.INTROSPECTION}, timeout=30
+    ).json()
+    pool = _id_pool(postgres)
+    field_cases = edges.cases(introspection, pool, deep_shapes=1 if smoke else 3)
+    found = _app_routes(postgres, redis)
+    samples = {
+        "code": "DX-C1",
+        "unit_code": "DX-C1",
+        "name": "2026-05.csv",
+        "photo_id": "00000000-0000-0000-0000-000000000000",
+        "certificate_id": generate.gid("VolunteerCertificate", "1"),
+    }
+    certificates = pool.by_type.get("VolunteerCertificate")
+    if certificates:
+        samples["certificate_id"] = certificates[0]
+    route_cases = [
+        *edge_routes.body_cases(),
+        *edge_routes.path_cases(found, samples),
+        *edge_routes.month_route_cases(found, samples),
+    ]
+    pairs = edge_run.plan(field_cases, route_cases, smoke=smoke)
+    print(f"  {len(pairs)} HTTP cases, {len(edge_routes.WS_SCRIPTS)} socket scripts", flush=True)
+    logs = sorted(base.glob("api*.log"))
+    offsets = edge_run.log_offsets(logs)
+    tally = edge_run.Tally()
+    asyncio.run(edge_run.send_http([a.url for a in apis], tokens, pairs, tally))
+    resident = tokens["resident"]
+    assert resident is not None
+    replays = edge_run.ws_replays(field_cases, smoke=smoke)
+    asyncio.run(edge_run.send_ws(apis[0].url, resident, tally, replays))
+    time.sleep(0.5)  # the last records reach the logs
+    problems = edge_run.log_problems(offsets)
+    fields = len({c.target for c in field_cases})
+    return edge_run.summary(tally, problems, time.monotonic() - started, fields, len(found))
+
+
 def _summary(
     args: argparse.Namespace,
     results: list[JobResult],
     seconds: float,
-    hostile_result: dict[str, Any],
+    hostile_result: dict[str, Any] | None,
     real_ids: int,
 ) -> dict[str, Any]:
     statuses: Counter[int] = Counter()
@@ -209,12 +309,15 @@ def _summary(
     server_errors = sum(r.server_errors for r in results)
     internal = sum(r.internal for r in results)
     leaks = sum(r.leaks for r in results)
-    passed = (
-        operations >= args.operations
-        and server_errors == internal == leaks == 0
-        and hostile_result["all_refused"]
-        and hostile_result["all_under_limit"]
-        and hostile_result["statements_logged_during_hostile_queries"] == 0
+    passed = server_errors == internal == leaks == 0 and (
+        args.edges_only
+        or (
+            operations >= args.operations
+            and hostile_result is not None
+            and hostile_result["all_refused"]
+            and hostile_result["all_under_limit"]
+            and hostile_result["statements_logged_during_hostile_queries"] == 0
+        )
     )
     return {
         "command": " ".join(["python -m bench.fuzz", *sys.argv[1:]]),
