@@ -83,6 +83,7 @@ class AppState:
                 attempts_per_phone=settings.signin_attempts_per_phone,
                 attempts_per_client=settings.signin_attempts_per_client,
                 window=settings.signin_window,
+                codes=settings.code_policy(),
             ),
             hub=hub,
             sockets=Sockets(
