@@ -4,7 +4,8 @@ The SDK signs each request with the V3 scheme (``ACS3-HMAC-SHA256`` over the can
 method, path, sorted query, the ``host``/``x-acs-*``/``content-type`` headers and the payload's
 SHA-256). The answer is ``{"Code": "OK", "BizId": ...}`` on success; any other ``Code``
 (``isv.BUSINESS_LIMIT_CONTROL``, ``isv.MOBILE_NUMBER_ILLEGAL``...) or an HTTP error is an
-:class:`~services.sms.SmsError` with the provider's code.
+:class:`~services.sms.SmsError` with the provider's code; a provider out of reach is one with
+the code ``NetworkError``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from alibabacloud_dysmsapi20170525 import models as sms_models  # type: ignore[i
 from alibabacloud_dysmsapi20170525.client import Client  # type: ignore[import-untyped]
 from alibabacloud_tea_openapi import utils_models  # type: ignore[import-untyped]
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException  # type: ignore[import-untyped]
+from darabonba.exceptions import UnretryableException  # type: ignore[import-untyped]
 
 from services.sms import SmsError, SmsTemplate
 
@@ -59,6 +61,8 @@ class AliyunGateway:
             response = await self._client().send_sms_async(request)
         except AlibabaCloudException as error:
             raise SmsError(self.name, str(error.code), str(error.message)) from error
+        except (UnretryableException, OSError, TimeoutError) as error:  # out of reach
+            raise SmsError(self.name, "NetworkError", str(error)) from error
         body = response.body
         if body is None or body.code != "OK":
             code = body.code if body is not None else "EmptyAnswer"

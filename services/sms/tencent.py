@@ -5,7 +5,7 @@ date and the service ``sms``, over the canonical request of the ``content-type``
 headers and the JSON body). One message per call: its ``SendStatusSet`` entry's ``Code`` is
 ``Ok`` (the ``SerialNo`` is the delivery id) or the reason it was refused; an ``Error`` answer
 (``AuthFailure.SignatureFailure``, ``LimitExceeded...``) is raised by the SDK. Either becomes an
-:class:`~services.sms.SmsError` with the provider's code.
+:class:`~services.sms.SmsError` with the provider's code (``NetworkError`` when out of reach).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
 from tencentcloud.common import credential  # type: ignore[import-untyped]
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import (  # type: ignore[import-untyped]
     TencentCloudSDKException,
@@ -60,6 +61,8 @@ class TencentGateway:
                 response = await client.SendSms(request)
         except TencentCloudSDKException as error:
             raise SmsError(self.name, str(error.code), str(error.message)) from error
+        except (httpx.TransportError, OSError, TimeoutError) as error:  # out of reach
+            raise SmsError(self.name, "NetworkError", str(error)) from error
         statuses = response.SendStatusSet or []
         if not statuses:
             raise SmsError(self.name, "EmptyAnswer")
