@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.client_address import TrustedProxies, parse_trusted_proxies
 from services.auth import passwords
+from services.auth.codes import CodePolicy
 from services.demands.photos import UploadPolicy
 from services.demands.quota import PhotoQuota
+from services.sms import SmsGateway, SmsTemplate
+from services.sms.dev import DevGateway
 from services.storage import LocalStore, S3Store, Store
 
 
@@ -88,6 +94,28 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_kib: int = 65536
 
+    # one-time SMS codes (services/auth/codes.py); the secret their HMAC is keyed with: set it
+    # (the same on every replica) in production; unset, <data_dir>/code-secret is made once
+    code_secret: str | None = Field(default=None, repr=False)
+    code_ttl: int = Field(default=300, ge=30)
+    code_tries: int = Field(default=5, ge=1)
+    code_interval: int = Field(default=60, ge=1)  # seconds between requests for one phone
+    code_daily_per_phone: int = Field(default=10, ge=1)
+    code_daily_per_client: int = Field(default=50, ge=1)
+    # text messages (services/sms): dev appends JSON lines to sms_outbox (<data_dir>/outbox/
+    # sms.jsonl); aliyun and tencent send through the providers' SDKs with these credentials
+    sms_gateway: Literal["dev", "aliyun", "tencent"] = "dev"
+    sms_outbox: Path | None = None
+    sms_sign_name: str = "网格积分"
+    sms_access_key_id: str | None = None  # Alibaba AccessKey ID / Tencent SecretId
+    sms_access_key_secret: str | None = Field(default=None, repr=False)  # / Tencent SecretKey
+    sms_app_id: str | None = None  # Tencent SmsSdkAppId
+    sms_endpoint: str | None = None  # default: the provider's public endpoint
+    sms_region: str | None = None  # default: cn-hangzhou / ap-guangzhou
+    sms_template_sign_in: str | None = None  # provider template codes (TemplateCode/TemplateId)
+    sms_template_register: str | None = None
+    sms_template_reset_password: str | None = None
+
     demo_password: str = "gridpoints2026"  # noqa: S105 (the documented demo password)
 
     @property
@@ -101,6 +129,99 @@ class Settings(BaseSettings):
         except ValueError as error:
             raise ValueError(f"GRIDPOINTS_TRUSTED_PROXIES: {error}") from error
         return self
+
+    @property
+    def sms_outbox_path(self) -> Path:
+        return self.sms_outbox or self.data_dir / "outbox" / "sms.jsonl"
+
+    @model_validator(mode="after")
+    def _sms_complete(self) -> Settings:
+        if self.sms_gateway == "dev":
+            return self
+        needed = {
+            "GRIDPOINTS_SMS_ACCESS_KEY_ID": self.sms_access_key_id,
+            "GRIDPOINTS_SMS_ACCESS_KEY_SECRET": self.sms_access_key_secret,
+            "GRIDPOINTS_SMS_TEMPLATE_SIGN_IN": self.sms_template_sign_in,
+            "GRIDPOINTS_SMS_TEMPLATE_REGISTER": self.sms_template_register,
+            "GRIDPOINTS_SMS_TEMPLATE_RESET_PASSWORD": self.sms_template_reset_password,
+        }
+        if self.sms_gateway == "tencent":
+            needed["GRIDPOINTS_SMS_APP_ID"] = self.sms_app_id
+        missing = [name for name, value in needed.items() if not value]
+        if missing:
+            raise ValueError(
+                f"GRIDPOINTS_SMS_GATEWAY={self.sms_gateway} needs {', '.join(missing)}"
+            )
+        return self
+
+    def sms(self) -> SmsGateway:
+        """The gateway the settings name."""
+        if self.sms_gateway == "dev":
+            return DevGateway(self.sms_outbox_path, sign_name=self.sms_sign_name)
+        assert self.sms_access_key_id
+        assert self.sms_access_key_secret
+        templates = {
+            SmsTemplate.SIGN_IN_CODE: self.sms_template_sign_in or "",
+            SmsTemplate.REGISTER_CODE: self.sms_template_register or "",
+            SmsTemplate.RESET_PASSWORD_CODE: self.sms_template_reset_password or "",
+        }
+        if self.sms_gateway == "aliyun":
+            from services.sms.aliyun import DEFAULT_ENDPOINT, AliyunGateway
+
+            return AliyunGateway(
+                access_key_id=self.sms_access_key_id,
+                access_key_secret=self.sms_access_key_secret,
+                sign_name=self.sms_sign_name,
+                templates=templates,
+                endpoint=self.sms_endpoint or DEFAULT_ENDPOINT,
+                region=self.sms_region or "cn-hangzhou",
+            )
+        from services.sms.tencent import DEFAULT_ENDPOINT as TENCENT
+        from services.sms.tencent import TencentGateway
+
+        assert self.sms_app_id
+        return TencentGateway(
+            secret_id=self.sms_access_key_id,
+            secret_key=self.sms_access_key_secret,
+            app_id=self.sms_app_id,
+            sign_name=self.sms_sign_name,
+            templates=templates,
+            endpoint=self.sms_endpoint or TENCENT,
+            region=self.sms_region or "ap-guangzhou",
+        )
+
+    def code_secret_bytes(self) -> bytes:
+        """``GRIDPOINTS_CODE_SECRET``, else the one in ``<data_dir>/code-secret`` (made once)."""
+        if self.code_secret:
+            return self.code_secret.encode()
+        path = self.data_dir / "code-secret"
+        try:
+            return path.read_bytes().strip()
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = path.with_name(f".code-secret-{os.getpid()}-{secrets.token_hex(4)}")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+        try:  # a link is whole or absent: of two processes starting at once, the first one wins
+            os.link(fresh, path)
+        except FileExistsError:
+            pass
+        finally:
+            fresh.unlink()
+        return path.read_bytes().strip()
+
+    def code_policy(self) -> CodePolicy:
+        return CodePolicy(
+            gateway=self.sms(),
+            secret=self.code_secret_bytes(),
+            ttl=self.code_ttl,
+            tries=self.code_tries,
+            interval=self.code_interval,
+            daily_per_phone=self.code_daily_per_phone,
+            daily_per_client=self.code_daily_per_client,
+        )
 
     @property
     def photos_path(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 
 from api.settings import Settings
 from services import images
+from services.auth import codes
 from services.auth.service import AuthPolicy, load_actor
 from services.authz import Actor
 from services.events.hub import Hub
@@ -83,6 +85,7 @@ class AppState:
                 attempts_per_phone=settings.signin_attempts_per_phone,
                 attempts_per_client=settings.signin_attempts_per_client,
                 window=settings.signin_window,
+                codes=settings.code_policy(),
             ),
             hub=hub,
             sockets=Sockets(
@@ -103,6 +106,8 @@ class AppState:
         self.sockets.start()
 
     async def close(self) -> None:
+        with contextlib.suppress(TimeoutError):  # codes asked for just before the stop go out
+            await asyncio.wait_for(codes.drain(), timeout=5)
         await self.sockets.close()
         await self.hub.close()
         await self.redis.aclose()

@@ -30,6 +30,7 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.types import ExecutionContext
 
+from schema.auth.codes import PhoneCodeMutation
 from schema.auth.mutations import AuthMutation
 from schema.bounds import CachedValidation, DocumentBounds, DocumentGuard, Excess, too_complex
 from schema.cache import ResponseCache
@@ -96,6 +97,7 @@ class Query(
 @strawberry.type
 class Mutation(
     AuthMutation,
+    PhoneCodeMutation,
     PeopleMutation,
     OrgMutation,
     OrderMutation,

@@ -25,6 +25,11 @@ class ErrorCode(StrEnum):
     WEAK_PASSWORD = "weak_password"  # noqa: S105
     PHONE_TAKEN = "phone_taken"
     ACCOUNT_DISABLED = "account_disabled"
+    # one-time SMS codes (issue 14)
+    CODE_INVALID = "code_invalid"
+    CODE_EXPIRED = "code_expired"
+    CODE_TOO_MANY_TRIES = "code_too_many_tries"
+    TOO_MANY_CODE_REQUESTS = "too_many_code_requests"
     # permissions and org tree
     FORBIDDEN = "forbidden"
     WRONG_UNIT_KIND = "wrong_unit_kind"

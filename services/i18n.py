@@ -54,6 +54,22 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "尝试次数过多，请 {retry_after} 秒后再试。",
         Language.EN: "Too many attempts; try again in {retry_after} seconds.",
     },
+    ErrorCode.CODE_INVALID: {
+        Language.ZH_CN: "验证码不正确，还可再试 {remaining} 次。",
+        Language.EN: "Wrong verification code; {remaining} tries left.",
+    },
+    ErrorCode.CODE_EXPIRED: {
+        Language.ZH_CN: "验证码已失效，请重新获取。",
+        Language.EN: "The verification code has expired or was used; request a new one.",
+    },
+    ErrorCode.CODE_TOO_MANY_TRIES: {
+        Language.ZH_CN: "验证码错误次数过多，已失效，请重新获取。",
+        Language.EN: "Too many wrong tries: the verification code is void; request a new one.",
+    },
+    ErrorCode.TOO_MANY_CODE_REQUESTS: {
+        Language.ZH_CN: "获取验证码过于频繁，请 {retry_after} 秒后再试。",
+        Language.EN: "Too many verification codes requested; try again in {retry_after} seconds.",
+    },
     ErrorCode.UNAUTHENTICATED: {
         Language.ZH_CN: "请先登录。",
         Language.EN: "Please sign in first.",

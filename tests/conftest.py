@@ -124,8 +124,12 @@ def redis_url(data_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
+def settings(data_dir: Path) -> Settings:
     return Settings(
+        code_secret="test-code-secret",
+        code_daily_per_phone=3,
+        code_daily_per_client=8,
+        sms_outbox=data_dir / "outbox" / "sms.jsonl",
         signin_attempts_per_phone=5,
         signin_attempts_per_client=20,
         session_ttl=3600,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.auth import passwords, ratelimit, sessions
+from services.auth import codes, passwords, ratelimit, sessions
+from services.auth.codes import CodePolicy, CodePurpose
 from services.authz import Actor, Grant
 from services.errors import DomainError, ErrorCode
 from services.people.models import Person, RoleAssignment
@@ -23,6 +24,7 @@ class AuthPolicy:
     attempts_per_phone: int = 10
     attempts_per_client: int = 50
     window: int = 15 * 60
+    codes: CodePolicy = field(default_factory=CodePolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,56 @@ async def sign_in(
         person.password_hash = await asyncio.to_thread(passwords.hash_password, password)
     token = await sessions.create(redis, person.id, ttl=policy.session_ttl)
     return SignedIn(token, person)
+
+
+async def sign_in_with_code(
+    session: AsyncSession,
+    redis: Redis,
+    policy: AuthPolicy,
+    *,
+    phone: str,
+    code: str,
+    client: str,
+) -> SignedIn:
+    """Sign in with the code sent to ``phone`` (see :mod:`services.auth.codes`): the session is
+    made as a password sign-in makes it. Each attempt counts for the client address as a password
+    attempt does; the code's own tries are counted on the code."""
+    await _count(redis, policy, f"signin:client:{client}", policy.attempts_per_client)
+    phone = normalize_phone(phone)
+    await codes.check_code(redis, policy.codes, purpose=CodePurpose.SIGN_IN, phone=phone, code=code)
+    person = await session.scalar(select(Person).where(Person.phone == phone))
+    if person is None:  # removed since the code was sent
+        raise DomainError(ErrorCode.CODE_EXPIRED, field="code")
+    if not person.is_active:
+        raise DomainError(ErrorCode.ACCOUNT_DISABLED)
+    token = await sessions.create(redis, person.id, ttl=policy.session_ttl)
+    return SignedIn(token, person)
+
+
+async def reset_password_with_code(
+    session: AsyncSession,
+    redis: Redis,
+    policy: AuthPolicy,
+    *,
+    phone: str,
+    code: str,
+    new_password: str,
+    client: str,
+) -> int:
+    """Set a new password with the code sent to ``phone``; every session of the person is
+    revoked (returns how many). A weak password is refused before the code is tried."""
+    await _count(redis, policy, f"signin:client:{client}", policy.attempts_per_client)
+    phone = normalize_phone(phone)
+    passwords.check_strength(new_password)
+    await codes.check_code(
+        redis, policy.codes, purpose=CodePurpose.RESET_PASSWORD, phone=phone, code=code
+    )
+    person = await session.scalar(select(Person).where(Person.phone == phone))
+    if person is None or not person.is_active:  # removed or disabled since the code was sent
+        raise DomainError(ErrorCode.CODE_EXPIRED, field="code")
+    person.password_hash = await asyncio.to_thread(passwords.hash_password, new_password)
+    await session.flush()
+    return await sessions.revoke_all(redis, person.id)
 
 
 async def sign_out(redis: Redis, token: str) -> None:

@@ -80,9 +80,8 @@ class Screen:
     async def sign_in(self, phone: str) -> None:
         await self.go("/login")
         await self.page.get_by_label("手机号" if self.locale == "zh-CN" else "Phone").fill(phone)
-        await self.page.get_by_label("密码" if self.locale == "zh-CN" else "Password").fill(
-            PASSWORD
-        )
+        await self.page.locator("[data-test=tab-password]").click()  # the code comes first
+        await self.page.locator("#login-password").fill(PASSWORD)
         await self.page.locator("[data-test=sign-in]").click()
         await expect(self.page.locator(".van-tabbar")).to_be_visible()
 

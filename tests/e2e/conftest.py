@@ -8,6 +8,7 @@ the browser tests skip with the reason, except under CI (``CI=true``), where the
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -76,9 +77,18 @@ async def close_leftover_screens() -> AsyncIterator[None]:
 class Server:
     """The served app's base URL, and its database for the one step real time cannot do."""
 
-    def __init__(self, base: str, database_url: str) -> None:
+    def __init__(self, base: str, database_url: str, outbox: Path) -> None:
         self.base = base
         self.database_url = database_url
+        self.outbox = outbox  # the dev SMS gateway's JSON lines
+
+    def last_code(self, phone: str) -> str | None:
+        """The code of the last SMS the server wrote for ``phone``, if any."""
+        if not self.outbox.exists():
+            return None
+        lines = [json.loads(line) for line in self.outbox.read_text().splitlines() if line]
+        codes = [m["params"]["code"] for m in lines if m["phone"] == phone]
+        return str(codes[-1]) if codes else None
 
     async def end_publicity(self, order_title: str) -> int:
         """公示期满 now: publicity is at least a day (communitySettings allows 1 to 30 days),
@@ -107,6 +117,7 @@ async def served(
     name = f"gridpoints_web_{os.getpid()}"
     database_url = await servers.create_database(server_url, name)
     log = tmp_path_factory.mktemp("e2e-server") / "serve.log"
+    outbox = log.parent / "outbox" / "sms.jsonl"
     port = servers.free_port()
     environment = {
         **os.environ,
@@ -115,6 +126,8 @@ async def served(
         "GRIDPOINTS_WEB_DIR": str(web_dist),
         "GRIDPOINTS_WORKER_INTERVAL": "1",  # grants post within a second of publicity's end
         "GRIDPOINTS_JSON_LOGS": "false",
+        "GRIDPOINTS_SMS_OUTBOX": str(outbox),
+        "GRIDPOINTS_CODE_SECRET": "e2e-code-secret",
     }
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
@@ -138,7 +151,7 @@ async def served(
                 await asyncio.sleep(0.25)
             else:
                 raise AssertionError("the server never became ready")
-        yield Server(base, database_url)
+        yield Server(base, database_url, outbox)
     finally:
         if process.returncode is None:
             process.terminate()

@@ -96,7 +96,8 @@ async def test_sign_in_shows_typed_errors_in_the_users_language(
     page = screen.page
     await screen.go("/login")
     await page.get_by_label("手机号").fill(RESIDENT)
-    await page.get_by_label("密码").fill("wrong-password")
+    await page.locator("[data-test=tab-password]").click()
+    await page.locator("#login-password").fill("wrong-password")
     await page.locator("[data-test=sign-in]").click()
     alert = page.get_by_role("alert")
     await expect(alert).to_contain_text("密码")  # INVALID_CREDENTIALS, in Chinese
@@ -111,8 +112,8 @@ async def test_sign_in_shows_typed_errors_in_the_users_language(
     body = (await page.locator("body").inner_text()).replace("中文", "")
     assert not CJK.search(body), body
     await screen.assert_translated()
-    await page.reload()  # remembered
-    await expect(page.locator("[data-test=sign-in]")).to_have_text("Sign in")
+    await page.reload()  # remembered (the page opens on the code tab again)
+    await expect(page.locator("[data-test=sign-in-code]")).to_have_text("Sign in")
     await screen.close()
 
 
