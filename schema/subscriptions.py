@@ -29,6 +29,7 @@ from services.events.hub import ListenerOverflow
 from services.events.listen import Event
 from services.events.outbox import Topic
 from services.meetings import grants as grant_service
+from services.orders import access as order_access
 from services.orders import claims as claim_service
 from services.orders import service as order_service
 from services.redemptions import queries as redemption_queries
@@ -36,11 +37,6 @@ from services.redemptions import queries as redemption_queries
 
 def _community(actor: Actor) -> str | None:
     return str(actor.community_id) if actor.community_id else None
-
-
-def _community_and_home(actor: Actor) -> tuple[uuid.UUID, uuid.UUID | None] | None:
-    """What ``claimable_by`` reads of the actor: the community, and the household (its grid)."""
-    return (actor.community_id, actor.household_id) if actor.community_id else None
 
 
 def _actor(actor: Actor) -> Actor:
@@ -192,7 +188,7 @@ class Subscription:
 # must say so here (tests/events/test_fanout.py checks the orders' grid).
 AUDIENCES: dict[str, Audience] = {
     "stockChanged": _community,
-    "orderPublished": _community_and_home,
+    "orderPublished": order_access.scope_key,
     "myClaimChanged": _actor,
     "myRedemptionChanged": _actor,
     "grantPosted": _actor,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from schema.auth.mutations import SignInPayload
+from schema.auth.mutations import SignInPayload, signed_in_payload
 from schema.context import Context
 from schema.errors import Error, user_error
-from schema.people.types import Person
 from services.auth import codes
 from services.auth import service as auth_service
 from services.errors import DomainError, ErrorCode
@@ -114,9 +113,7 @@ class PhoneCodeMutation:
             )
         except DomainError as error:
             return SignInPayload(errors=[user_error(error, context.language)])
-        actor = await context.db(lambda s: auth_service.load_actor(s, signed_in.person.id))
-        context.act_as(actor, signed_in.token)
-        return SignInPayload(token=signed_in.token, me=Person.from_model(signed_in.person))
+        return await signed_in_payload(context, signed_in)
 
     @strawberry.mutation(
         description="Set a new password with the code sent by `phoneCodeRequest(RESET_PASSWORD)`; "

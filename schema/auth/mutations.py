@@ -48,6 +48,13 @@ class PasswordChangePayload:
     errors: list[Error] = strawberry.field(default_factory=list)
 
 
+async def signed_in_payload(context: Context, signed_in: auth_service.SignedIn) -> SignInPayload:
+    """The rest of the request acts as the person who just signed in (by password or code)."""
+    actor = await context.db(lambda s: auth_service.load_actor(s, signed_in.person.id))
+    context.act_as(actor, signed_in.token)
+    return SignInPayload(token=signed_in.token, me=Person.from_model(signed_in.person))
+
+
 @strawberry.type
 class AuthMutation:
     @strawberry.mutation(description="Sign in by phone number and password. Rate-limited.")
@@ -66,9 +73,7 @@ class AuthMutation:
             )
         except DomainError as error:
             return SignInPayload(errors=[user_error(error, context.language)])
-        actor = await context.db(lambda s: auth_service.load_actor(s, signed_in.person.id))
-        context.act_as(actor, signed_in.token)
-        return SignInPayload(token=signed_in.token, me=Person.from_model(signed_in.person))
+        return await signed_in_payload(context, signed_in)
 
     @strawberry.mutation(description="Revoke the session this request was made with.")
     async def sign_out(self, info: Info[Context, None]) -> SignOutPayload:

@@ -86,6 +86,12 @@ def in_scope_of(actor: Actor) -> ColumnElement[bool]:
     )
 
 
+def scope_key(actor: Actor) -> tuple[uuid.UUID, uuid.UUID | None] | None:
+    """Everything :func:`in_scope_of` reads of the actor (the community, and the household
+    whose grid decides): actors with one key see the same orders. None: no orders at all."""
+    return (actor.community_id, actor.household_id) if actor.community_id else None
+
+
 def claimable_by(actor: Actor) -> ColumnElement[bool]:
     """SQL condition: published orders whose scope includes the actor (deadline aside)."""
     return and_(VolunteerOrder.state == OrderState.PUBLISHED, in_scope_of(actor))
