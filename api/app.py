@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from api.state import AppState
 from schema.bounds import DocumentBounds
 from schema.build import Limits, build_schema
 from schema.context import drain_relays
+from services.notices import jobs
 
 log = logging.getLogger("gridpoints")
 
@@ -142,11 +144,25 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
             if settings.worker_interval > 0
             else None
         )
+        queue = (
+            asyncio.create_task(
+                jobs.run_worker(
+                    jobs.make_app(state.job_runtime(), state.database_url),
+                    concurrency=settings.jobs_concurrency,
+                )
+            )
+            if settings.jobs_concurrency > 0
+            else None
+        )
         try:
             yield
         finally:
-            if background is not None:
-                background.cancel()
+            for task in (background, queue):
+                if task is not None:
+                    task.cancel()
+            if queue is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await queue  # its jobs' sessions end before the engine closes
             await drain_relays()
             await state.close()
 

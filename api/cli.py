@@ -183,6 +183,48 @@ def _serve(host: str | None, port: int | None, demo: bool, workers: int | None) 
     )
 
 
+@app.command("worker")
+def worker_command(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs at once (default GRIDPOINTS_JOBS_CONCURRENCY).")
+    ] = None,
+    until_idle: Annotated[
+        bool,
+        typer.Option(help="Scan for due reminders, run every job due now, then stop."),
+    ] = False,
+) -> None:
+    """Run the job queue (deliveries, reminders) without serving: one more worker beside the
+    ones in every ``serve`` process, on this machine or another (services/notices/jobs.py)."""
+    from api.state import AppState
+    from services.notices import jobs
+
+    settings = get_settings()
+    logs.configure(settings.log_level, json_lines=settings.json_logs)
+    database_url, redis_url = _urls()
+    migrate.upgrade(database_url)
+
+    async def run() -> None:
+        state = AppState.open(settings, database_url, redis_url)
+        try:
+            runtime = state.job_runtime()
+            if until_idle:
+                await jobs.remind_once(runtime)
+            await jobs.run_worker(
+                jobs.make_app(runtime, database_url),
+                concurrency=concurrency or settings.jobs_concurrency or 1,
+                wait=not until_idle,
+            )
+        finally:
+            await state.close()
+
+    try:
+        asyncio.run(run())
+    except (Stopped, KeyboardInterrupt):
+        logging.getLogger(__name__).info("worker stopped")
+    finally:
+        _ignore_stop_signals()
+
+
 def _uvicorn_options() -> dict[str, Any]:
     """Uvicorn never rewrites the client address from forwarded headers (it would trust them from
     127.0.0.1, i.e. from every local client, or from FORWARDED_ALLOW_IPS): the app does, for

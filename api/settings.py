@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     photo_s3_secret_key: str | None = None
     photo_s3_region: str = "us-east-1"
     worker_interval: float = 30.0  # seconds between worker ticks; 0 turns the worker off
+    # the job queue (services/notices/jobs.py): jobs at once in each serve process (0: none;
+    # run `gridpoints worker` instead), and a failed delivery's attempts and first retry delay
+    jobs_concurrency: int = Field(default=4, ge=0, le=100)
+    notice_max_attempts: int = Field(default=5, ge=1, le=20)
+    notice_retry_base: float = Field(default=30.0, ge=0, le=3600)
 
     # live sockets (graphql-transport-ws): see README "Security"
     ws_max_sockets: int = 10_000  # per API process, signed in or not yet
@@ -115,6 +120,7 @@ class Settings(BaseSettings):
     sms_template_sign_in: str | None = None  # provider template codes (TemplateCode/TemplateId)
     sms_template_register: str | None = None
     sms_template_reset_password: str | None = None
+    sms_template_notice: str | None = None  # inbox entries by SMS (`${title}` / `{1}`)
 
     demo_password: str = "gridpoints2026"  # noqa: S105 (the documented demo password)
 
@@ -164,6 +170,7 @@ class Settings(BaseSettings):
             SmsTemplate.SIGN_IN_CODE: self.sms_template_sign_in or "",
             SmsTemplate.REGISTER_CODE: self.sms_template_register or "",
             SmsTemplate.RESET_PASSWORD_CODE: self.sms_template_reset_password or "",
+            SmsTemplate.NOTICE: self.sms_template_notice or "",
         }
         if self.sms_gateway == "aliyun":
             from services.sms.aliyun import DEFAULT_ENDPOINT, AliyunGateway

@@ -22,6 +22,8 @@ from services.auth.service import AuthPolicy, load_actor
 from services.authz import Actor
 from services.events.hub import Hub
 from services.events.sockets import Sockets
+from services.notices import jobs
+from services.notices.deliveries import RetryPolicy
 
 
 @dataclass
@@ -98,6 +100,18 @@ class AppState:
                 lease=max(90.0, 3 * settings.ws_sweep_interval),
             ),
             decodes=asyncio.Semaphore(settings.photo_decode_concurrency),
+        )
+
+    def job_runtime(self) -> jobs.Runtime:
+        """What the job queue's tasks run with (services/notices/jobs.py)."""
+        return jobs.Runtime(
+            sessions=self.sessions,
+            redis=self.redis,
+            sms=self.auth.codes.gateway,
+            retry=RetryPolicy(
+                max_attempts=self.settings.notice_max_attempts,
+                base_seconds=self.settings.notice_retry_base,
+            ),
         )
 
     def start(self) -> None:

@@ -49,6 +49,8 @@ from schema.meetings.mutations import MeetingMutation
 from schema.meetings.queries import MeetingQuery
 from schema.meetings.types import AgendaItem, Grant, JointMeeting
 from schema.node import NodeQuery
+from schema.notices.mutations import NoticeMutation
+from schema.notices.queries import NoticeQuery
 from schema.orders.mutations import OrderMutation
 from schema.orders.queries import OrderQuery
 from schema.orders.types import Claim, VolunteerOrder
@@ -90,6 +92,7 @@ class Query(
     CertificateQuery,
     CatalogQuery,
     RedemptionQuery,
+    NoticeQuery,
 ):
     pass
 
@@ -112,6 +115,7 @@ class Mutation(
     CertificateMutation,
     CatalogMutation,
     RedemptionMutation,
+    NoticeMutation,
 ):
     pass
 

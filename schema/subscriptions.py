@@ -11,6 +11,7 @@ from contextlib import aclosing
 from functools import partial
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from schema.catalog.types import Goods
@@ -18,6 +19,7 @@ from schema.context import Context
 from schema.demands.types import Demand
 from schema.fanout import Audience
 from schema.meetings.types import Grant
+from schema.notices.types import Notification
 from schema.orders.types import Claim, VolunteerOrder
 from schema.redemptions.types import Redemption
 from services.authz import ALL_UNITS, Actor, Permission, scope
@@ -29,6 +31,8 @@ from services.events.hub import ListenerOverflow
 from services.events.listen import Event
 from services.events.outbox import Topic
 from services.meetings import grants as grant_service
+from services.notices import inbox
+from services.notices.models import Notification as NotificationModel
 from services.orders import access as order_access
 from services.orders import claims as claim_service
 from services.orders import service as order_service
@@ -42,6 +46,12 @@ def _community(actor: Actor) -> str | None:
 def _actor(actor: Actor) -> Actor:
     """Everything: the person's tabs share (an Actor is a frozen value: roles included)."""
     return actor
+
+
+async def _entry(
+    session: AsyncSession, *, person_id: uuid.UUID, entry_id: uuid.UUID
+) -> NotificationModel | None:
+    return await inbox.get(session, person_id, entry_id)
 
 
 async def _events(context: Context, channels: list[str]) -> AsyncGenerator[Event, None]:
@@ -102,6 +112,23 @@ class Subscription:
                 )
                 if claim_id in found:
                     yield Claim.from_model(found[claim_id])
+
+    @strawberry.subscription(description="New entries of your inbox as they are written.")
+    async def my_notification(
+        self, info: Info[Context, None]
+    ) -> AsyncGenerator[Notification, None]:
+        context = info.context
+        actor = await context.require_actor()
+        async with aclosing(_events(context, [outbox.person_channel(actor.person_id)])) as events:
+            async for event in events:
+                if event.topic != Topic.NOTIFICATION_ADDED:
+                    continue
+                entry_id = uuid.UUID(event.payload["notificationId"])
+                found = await context.fresh(
+                    partial(_entry, person_id=actor.person_id, entry_id=entry_id)
+                )
+                if found is not None:
+                    yield Notification.from_model(found)
 
     @strawberry.subscription(description="Your grants as they post to your ledger.")
     async def grant_posted(self, info: Info[Context, None]) -> AsyncGenerator[Grant, None]:
@@ -192,5 +219,6 @@ AUDIENCES: dict[str, Audience] = {
     "myClaimChanged": _actor,
     "myRedemptionChanged": _actor,
     "grantPosted": _actor,
+    "myNotification": _actor,
     "demandChanged": _actor,
 }

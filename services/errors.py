@@ -11,6 +11,7 @@ class ErrorCode(StrEnum):
     INVALID_ID = "invalid_id"
     NOT_FOUND = "not_found"
     TOO_LONG = "too_long"
+    TOO_MANY_ITEMS = "too_many_items"
     REQUIRED = "required"
     INVALID_VALUE = "invalid_value"
     INVALID_PHONE = "invalid_phone"

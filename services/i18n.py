@@ -22,6 +22,10 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "内容过长，最多 {max} 个字符。",
         Language.EN: "Too long: at most {max} characters.",
     },
+    ErrorCode.TOO_MANY_ITEMS: {
+        Language.ZH_CN: "一次最多 {max} 项。",
+        Language.EN: "At most {max} items at once.",
+    },
     ErrorCode.REQUIRED: {Language.ZH_CN: "此项必填。", Language.EN: "This field is required."},
     ErrorCode.INVALID_VALUE: {Language.ZH_CN: "取值无效。", Language.EN: "Invalid value."},
     ErrorCode.INVALID_PHONE: {

@@ -34,6 +34,13 @@ from services.meetings.models import (
     Objection,
     Vote,
 )
+from services.notices.models import (
+    Delivery,
+    NoticePreference,
+    NoticeSettings,
+    Notification,
+    SmsBudgetUse,
+)
 from services.orders.models import Claim, VolunteerOrder
 from services.orgs.models import CenterHousehold, CommunitySettings, Household, OrgUnit
 from services.people.models import Person, RoleAssignment
@@ -53,6 +60,7 @@ __all__ = [
     "ChainHead",
     "Claim",
     "CommunitySettings",
+    "Delivery",
     "Demand",
     "DemandAssignment",
     "DemandBreach",
@@ -70,6 +78,9 @@ __all__ = [
     "InspectionRound",
     "JointMeeting",
     "MeetingMember",
+    "NoticePreference",
+    "NoticeSettings",
+    "Notification",
     "Objection",
     "OrgUnit",
     "OutboxEvent",
@@ -81,6 +92,7 @@ __all__ = [
     "ServiceLevel",
     "ServiceSession",
     "SessionWaitlist",
+    "SmsBudgetUse",
     "StockMovement",
     "Transfer",
     "Venue",

@@ -34,7 +34,8 @@ from services.models import metadata
 from tests import servers
 from tests.support import Api, World, build_world
 
-TABLES = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+JOB_TABLES = ("procrastinate_jobs", "procrastinate_periodic_defers", "procrastinate_events")
+TABLES = ", ".join([f'"{t.name}"' for t in metadata.sorted_tables] + list(JOB_TABLES))
 
 
 PRIVATE_PREFIX = "gridpoints-test-"

@@ -36,6 +36,7 @@ class Topic(StrEnum):
     REDEMPTION_CHANGED = "redemption.changed"
     STOCK_CHANGED = "stock.changed"
     WAITLIST_PLACE_FREE = "waitlist.place_free"
+    NOTIFICATION_ADDED = "notification.added"
     AUTHORITY_CHANGED = "person.authority_changed"  # on the control channel: sockets reconnect
 
 
@@ -53,8 +54,11 @@ def unit_channel(unit_id: uuid.UUID) -> str:
     return f"{PREFIX}unit:{unit_id}"
 
 
+PERSON_PREFIX = f"{PREFIX}person:"
+
+
 def person_channel(person_id: uuid.UUID) -> str:
-    return f"{PREFIX}person:{person_id}"
+    return f"{PERSON_PREFIX}{person_id}"
 
 
 def authority_changed(session: AsyncSession, person_id: uuid.UUID) -> None:

@@ -25,6 +25,7 @@ from services.events.outbox import Topic
 from services.ledger import service as ledger
 from services.ledger.models import PointKind
 from services.meetings.models import REASON_MAX, Grant, GrantState, Objection
+from services.notices import about
 from services.orders.models import Claim, VolunteerOrder
 from services.pagination import Page, keyset_page
 from services.people.models import Person
@@ -97,6 +98,7 @@ async def settle_due(
             community_id=grant.community_id,
         )
     await session.flush()
+    await about.grants_posted(session, [(g.id, g.claim_id, g.person_id, g.points) for g in due])
     return len(due)
 
 

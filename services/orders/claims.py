@@ -25,6 +25,8 @@ from services.authz import Actor, Permission, allows
 from services.errors import DomainError, ErrorCode
 from services.events import outbox
 from services.events.outbox import Topic
+from services.notices import about
+from services.notices.kinds import Kind
 from services.orders import access
 from services.orders.models import (
     REASON_MAX,
@@ -98,6 +100,8 @@ async def claim_order(session: AsyncSession, actor: Actor, *, order_id: uuid.UUI
     if claim is None:
         raise DomainError(ErrorCode.ALREADY_CLAIMED)
     _changed(session, claim)
+    if claim.state is ClaimState.CLAIMED:
+        await about.claims(session, Kind.CLAIM_CONFIRMED, [claim])
     return claim
 
 
@@ -146,6 +150,7 @@ async def _queue_or_take_a_freed_place(session: AsyncSession, order_id: uuid.UUI
         first.state = ClaimState.CLAIMED  # someone queued in the same race before us
         order.places_taken += 1
         _changed(session, first)
+        await about.claims(session, Kind.CLAIM_PROMOTED, [first])
         await session.flush()
     return None
 
@@ -197,6 +202,7 @@ async def withdraw_claim(session: AsyncSession, actor: Actor, *, claim_id: uuid.
         if next_in_line is not None:
             next_in_line.state = ClaimState.CLAIMED
             _changed(session, next_in_line)
+            await about.claims(session, Kind.CLAIM_PROMOTED, [next_in_line])
         else:
             order.places_taken -= 1
     _changed(session, claim)
@@ -341,6 +347,7 @@ async def confirm_attendance(
     claim.confirmed_by = actor.person_id
     claim.confirmed_at = clock.now()
     _changed(session, claim)
+    await about.claims(session, Kind.ATTENDANCE_CONFIRMED, [claim])
     await session.flush()
     return claim
 

@@ -118,6 +118,9 @@ PUBLICITY_DAYS_MIN, PUBLICITY_DAYS_MAX = 1, 30
 EXPIRY_MONTHS_MIN, EXPIRY_MONTHS_MAX = 1, 120
 
 
+DEFAULT_SMS_DAILY_BUDGET = 200  # SMS per community per day (notifications; sign-in codes aside)
+
+
 class CommunitySettings(Base):
     """A community's own policies (one row per community; absent means the defaults).
 
@@ -136,6 +139,9 @@ class CommunitySettings(Base):
     )
     expiry_months: Mapped[int | None] = mapped_column(Integer)
     expiry_applied_on: Mapped[date | None] = mapped_column(Date)
+    sms_daily_budget: Mapped[int] = mapped_column(
+        Integer, server_default=text(str(DEFAULT_SMS_DAILY_BUDGET))
+    )
 
     __table_args__ = (
         CheckConstraint(

@@ -21,6 +21,7 @@ class SmsTemplate(StrEnum):
     SIGN_IN_CODE = "sign_in_code"
     REGISTER_CODE = "register_code"
     RESET_PASSWORD_CODE = "reset_password_code"  # noqa: S105 (a template name)
+    NOTICE = "notice"  # an inbox entry carried out by SMS (services/notices)
 
 
 TEXTS: dict[SmsTemplate, str] = {
@@ -28,6 +29,7 @@ TEXTS: dict[SmsTemplate, str] = {
     SmsTemplate.REGISTER_CODE: "您的注册验证码为 {code}，{minutes} 分钟内有效，请勿告诉他人。",
     SmsTemplate.RESET_PASSWORD_CODE: "您正在重置密码，验证码为 {code}，{minutes} 分钟内有效。"
     "如非本人操作请忽略。",
+    SmsTemplate.NOTICE: "{title}。详情请打开网格积分查看。",
 }
 
 

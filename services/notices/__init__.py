@@ -1,0 +1,1 @@
+"""The inbox (消息中心) and the deliveries that carry its entries out (SMS, WeChat)."""

@@ -1,0 +1,93 @@
+"""What an inbox entry can be about, and each kind's policy: which channels carry it unless the
+person opts out, and whether it is urgent (urgent ones ignore quiet hours).
+
+SMS costs money: it is on by default only where a missed message costs the person something (a
+place taken for them, a pickup about to lapse, a reminder, points granted). Texts are the
+entry's title in each language, formatted with the entry's ``params``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from services.i18n import Language
+from services.notices.models import Channel
+
+
+class Kind(StrEnum):
+    ORDER_PUBLISHED = "order_published"
+    CLAIM_CONFIRMED = "claim_confirmed"
+    CLAIM_PROMOTED = "claim_promoted"
+    ATTENDANCE_CONFIRMED = "attendance_confirmed"
+    GRANT_POSTED = "grant_posted"
+    REDEMPTION_CHANGED = "redemption_changed"
+    DEMAND_CHANGED = "demand_changed"
+    REMINDER_ORDER_TOMORROW = "reminder_order_tomorrow"
+    REMINDER_ORDER_SOON = "reminder_order_soon"
+    REMINDER_PICKUP_TOMORROW = "reminder_pickup_tomorrow"
+    REMINDER_MEETING_SOON = "reminder_meeting_soon"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    channels: frozenset[Channel]  # besides in-app, on unless opted out
+    urgent: bool
+    zh: str
+    en: str
+
+
+_SMS = frozenset({Channel.SMS})
+_NONE: frozenset[Channel] = frozenset()
+
+POLICIES: dict[Kind, Policy] = {
+    Kind.ORDER_PUBLISHED: Policy(
+        _NONE, False, "新的招募令：{title}", "New volunteer order: {title}"
+    ),
+    Kind.CLAIM_CONFIRMED: Policy(_NONE, False, "您已报名：{title}", "You have a place on: {title}"),
+    Kind.CLAIM_PROMOTED: Policy(
+        _SMS,
+        False,
+        "候补转正：您已获得“{title}”的名额",
+        "Off the waitlist: you have a place on {title}",
+    ),
+    Kind.ATTENDANCE_CONFIRMED: Policy(
+        _NONE, False, "“{title}”的服务时长已确认", "Your attendance at {title} is confirmed"
+    ),
+    Kind.GRANT_POSTED: Policy(
+        _SMS, False, "积分到账：{points} 分（{title}）", "{points} points posted ({title})"
+    ),
+    Kind.REDEMPTION_CHANGED: Policy(
+        _NONE, False, "兑换单 {code}：{state}", "Redemption {code}: {state}"
+    ),
+    Kind.DEMAND_CHANGED: Policy(_NONE, False, "您的诉求：{status}", "Your demand: {status}"),
+    Kind.REMINDER_ORDER_TOMORROW: Policy(
+        _SMS, False, "提醒：“{title}”将于 {starts} 开始", "Reminder: {title} starts {starts}"
+    ),
+    Kind.REMINDER_ORDER_SOON: Policy(
+        _SMS,
+        True,
+        "提醒：“{title}”2 小时内开始（{starts}）",
+        "Reminder: {title} starts at {starts}",
+    ),
+    Kind.REMINDER_PICKUP_TOMORROW: Policy(
+        _SMS, False, "兑换单 {code} 请于 {deadline} 前领取", "Pick up {code} by {deadline}"
+    ),
+    Kind.REMINDER_MEETING_SOON: Policy(
+        _SMS, True, "联席会议 1 小时内开始（{starts}）", "The joint meeting starts at {starts}"
+    ),
+}
+
+
+def title(kind: str, params: dict[str, Any], language: Language = Language.ZH_CN) -> str:
+    """The entry's one-line text; an unknown kind (a newer server's) shows its name."""
+    try:
+        policy = POLICIES[Kind(kind)]
+    except ValueError:
+        return kind
+    text = policy.zh if language is Language.ZH_CN else policy.en
+    try:
+        return text.format_map({k: str(v) for k, v in params.items()})
+    except (KeyError, ValueError):
+        return text
