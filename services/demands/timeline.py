@@ -20,6 +20,7 @@ from services.demands.models import (
 from services.errors import DomainError, ErrorCode
 from services.events import outbox
 from services.events.outbox import Topic
+from services.notices import about
 from services.orgs.models import OrgUnit
 
 MAX_PHOTOS = 9
@@ -70,6 +71,7 @@ async def record(
         payload={"demandId": str(demand.id), "event": kind.value},
         community_id=demand.community_id,
     )
+    await about.demand_step(session, demand, event.id, kind.value)
     return event
 
 

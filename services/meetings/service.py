@@ -34,6 +34,7 @@ from services.meetings.models import (
     Proposal,
     Vote,
 )
+from services.notices import about
 from services.orders.models import Attendance, Claim, ClaimState, VolunteerOrder
 from services.orgs.models import OrgUnit, UnitKind
 from services.orgs.service import require_unit
@@ -90,6 +91,7 @@ async def convene(
         MeetingMember(meeting_id=meeting.id, person_id=p, seat_type=seats[p]) for p in members
     )
     await collect_agenda(session, meeting)
+    await about.meeting_convened(session, meeting, list(members))
     return meeting
 
 

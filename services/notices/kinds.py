@@ -24,6 +24,8 @@ class Kind(StrEnum):
     GRANT_POSTED = "grant_posted"
     REDEMPTION_CHANGED = "redemption_changed"
     DEMAND_CHANGED = "demand_changed"
+    DEMAND_QUEUED = "demand_queued"  # staff: a new demand in my grid's queue
+    MEETING_CONVENED = "meeting_convened"  # its members
     REMINDER_ORDER_TOMORROW = "reminder_order_tomorrow"
     REMINDER_ORDER_SOON = "reminder_order_soon"
     REMINDER_PICKUP_TOMORROW = "reminder_pickup_tomorrow"
@@ -61,7 +63,13 @@ POLICIES: dict[Kind, Policy] = {
     Kind.REDEMPTION_CHANGED: Policy(
         _NONE, False, "兑换单 {code}：{state}", "Redemption {code}: {state}"
     ),
-    Kind.DEMAND_CHANGED: Policy(_NONE, False, "您的诉求：{status}", "Your demand: {status}"),
+    Kind.DEMAND_CHANGED: Policy(_NONE, False, "您的诉求有新进展：{step}", "Your demand: {step}"),
+    Kind.DEMAND_QUEUED: Policy(
+        _NONE, False, "新诉求待受理：{summary}", "A new demand to take: {summary}"
+    ),
+    Kind.MEETING_CONVENED: Policy(
+        _SMS, False, "联席会议“{title}”定于 {starts} 召开", "Joint meeting {title} at {starts}"
+    ),
     Kind.REMINDER_ORDER_TOMORROW: Policy(
         _SMS, False, "提醒：“{title}”将于 {starts} 开始", "Reminder: {title} starts {starts}"
     ),
@@ -77,6 +85,19 @@ POLICIES: dict[Kind, Policy] = {
     Kind.REMINDER_MEETING_SOON: Policy(
         _SMS, True, "联席会议 1 小时内开始（{starts}）", "The joint meeting starts at {starts}"
     ),
+}
+
+
+# A demand's steps the resident is told of, as the entry's ``step``.
+DEMAND_STEPS: dict[str, tuple[str, str]] = {
+    "accepted": ("网格员已受理", "taken by a grid worker"),
+    "escalated": ("已上报上级处理", "escalated"),
+    "auto_escalated": ("超时未办，已自动上报", "escalated after a missed service level"),
+    "assigned": ("已派发至职能部门", "assigned to a department"),
+    "department_replied": ("职能部门已答复", "a department replied"),
+    "solved": ("已办结，请确认并评价", "solved: please confirm and rate"),
+    "returned": ("已退回重新分派", "returned for rerouting"),
+    "closed": ("已关闭", "closed"),
 }
 
 

@@ -108,4 +108,4 @@ async def person_history(
         .order_by(Delivery.id.desc())
         .limit(first)
     )
-    return [(d, kind) for d, kind in rows.tuples()]
+    return [(d, kind) for d, kind in rows.all()]

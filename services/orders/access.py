@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import ALL_UNITS, Actor, Permission, allows, scope
 from services.errors import DomainError, ErrorCode
 from services.orders.models import Claim, OrderScope, OrderState, VolunteerOrder
 from services.orgs.models import Household, OrgUnit
+from services.people.models import Person
 
 
 def readable(actor: Actor) -> ColumnElement[bool]:
@@ -84,6 +85,19 @@ def in_scope_of(actor: Actor) -> ColumnElement[bool]:
             VolunteerOrder.grid_id.in_(home_grid),
         ),
     )
+
+
+def people_in_scope(order: VolunteerOrder) -> Select[uuid.UUID]:
+    """The people :func:`in_scope_of` lets see ``order``, from the order's side (the same rule:
+    its community's people, and for a grid order those living in the grid)."""
+    stmt = select(Person.id).where(
+        Person.community_id == order.community_id, Person.is_active.is_(True)
+    )
+    if order.scope is not OrderScope.COMMUNITY:
+        stmt = stmt.where(
+            Person.household_id.in_(select(Household.id).where(Household.grid_id == order.grid_id))
+        )
+    return stmt
 
 
 def scope_key(actor: Actor) -> tuple[uuid.UUID, uuid.UUID | None] | None:

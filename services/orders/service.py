@@ -18,6 +18,8 @@ from services.errors import DomainError, ErrorCode
 from services.events import outbox
 from services.events.outbox import Topic
 from services.ledger.models import PointKind
+from services.notices.inbox import Entry, notify
+from services.notices.kinds import Kind
 from services.orders import access
 from services.orders.models import (
     CATEGORY_MAX,
@@ -198,6 +200,17 @@ async def publish_order(
         channels=[outbox.community_channel(order.community_id)],
         payload={"orderId": str(order.id), "gridId": str(order.grid_id) if order.grid_id else None},
         community_id=order.community_id,
+    )
+    audience = await session.scalars(access.people_in_scope(order))
+    await notify(
+        session,
+        Kind.ORDER_PUBLISHED,
+        [
+            Entry(p, f"order_published:{order.id}", order.id, {"title": order.title})
+            for p in audience
+            if p != actor.person_id
+        ],
+        subject_type="VolunteerOrder",
     )
     return order
 

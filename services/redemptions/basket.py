@@ -47,6 +47,7 @@ from services.errors import DomainError, ErrorCode
 from services.ledger import idempotency
 from services.ledger import service as ledger
 from services.ledger.models import AccountType, Cause, PointKind
+from services.notices import about
 from services.orgs.models import Household
 from services.redemptions import lifecycle
 from services.redemptions.models import (
@@ -262,6 +263,7 @@ async def _checkout(session: AsyncSession, actor: Actor, basket: Basket) -> Rede
             stock_changed(session, line.goods_id, community_id)
     lifecycle.changed(session, redemption)  # before the flush: one INSERT for all its events
     await session.flush()
+    await about.redemption(session, redemption)
     return redemption
 
 

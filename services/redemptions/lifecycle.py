@@ -36,6 +36,7 @@ from services.events.outbox import Topic
 from services.ledger import idempotency
 from services.ledger import service as ledger
 from services.ledger.models import Cause
+from services.notices import about
 from services.orgs.models import OrgUnit
 from services.redemptions.models import (
     LineKind,
@@ -169,6 +170,7 @@ async def _release(
         redemption.state = to
         redemption.closed_at = clock.now()
         changed(session, redemption)
+        await about.redemption(session, redemption)
     await session.flush()
 
 
@@ -335,5 +337,6 @@ async def fulfil(
     redemption.closed_at = clock.now()
     redemption.fulfilled_by = actor.person_id
     changed(session, redemption)
+    await about.redemption(session, redemption)
     await session.flush()
     return redemption

@@ -61,13 +61,14 @@ async def test_claim_reminders_and_grant(
     assert off.data["noticePreferenceSet"]["done"] is True
     rt = runtime(state)
     before_a = len(notices_to(outbox(settings), phone_a))
+    before_b = len(notices_to(outbox(settings), phone_b))  # the file is the whole run's
     with clock.frozen(PUBLISHED) as move:
         order = await published_order(api, admin, world)
         claims = {}
         for phone, token in ((phone_a, a), (phone_b, b)):
             reply = await api(CLAIM, {"i": {"orderId": order}}, token=token)
             claims[phone] = reply.data["orderClaim"]["claim"]["id"]
-        assert await kinds_of(api, a) == ["claim_confirmed"]
+        assert await kinds_of(api, a) == ["claim_confirmed", "order_published"]
 
         # nothing due a week before
         assert await jobs.remind_once(rt) == 0
@@ -87,6 +88,7 @@ async def test_claim_reminders_and_grant(
             "reminder_order_soon",
             "reminder_order_tomorrow",
             "claim_confirmed",
+            "order_published",
         ]
 
         # served, confirmed, evaluated, publicized, posted
@@ -134,7 +136,7 @@ async def test_claim_reminders_and_grant(
     grant_a = notices_to(outbox(settings), phone_a)[before_a:]
     assert len(grant_a) == 3 and "积分到账：10 分" in grant_a[-1]
     # resident_a2 opted out of grant SMS: the entry is in the inbox, no SMS, no delivery row
-    assert not [t for t in notices_to(outbox(settings), phone_b) if "积分到账" in t]
+    assert not [t for t in notices_to(outbox(settings), phone_b)[before_b:] if "积分到账" in t]
     assert (await kinds_of(api, b))[0] == "grant_posted"
     opted = await session.scalar(
         select(func.count())
@@ -148,20 +150,20 @@ async def test_claim_reminders_and_grant(
     sent = await session.scalar(
         select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.SENT)
     )
-    assert sent == 5  # 2 × tomorrow, 2 × soon, 1 grant
+    assert sent == 6  # 2 × tomorrow, 2 × soon, 1 grant, the member: meeting convened
 
     # read and unread survive: mark one, then all
     inbox = (await api(INBOX, {"u": True}, token=a)).data
-    assert inbox["notificationsUnread"] == 5
+    assert inbox["notificationsUnread"] == 6  # published, claimed, 2 reminders, attended, grant
     first = inbox["notifications"]["nodes"][0]
     assert first["subjectId"] is not None
     marked = await api(MARK, {"i": {"ids": [first["id"]]}}, token=a)
-    assert marked.data["notificationsMarkRead"] == {"unread": 4, "errors": []}
+    assert marked.data["notificationsMarkRead"] == {"unread": 5, "errors": []}
     # someone else's entry id changes nothing of theirs and tells nothing
     theirs = (await api(INBOX, {"u": True}, token=b)).data["notifications"]["nodes"][0]["id"]
     foreign = await api(MARK, {"i": {"ids": [theirs]}}, token=a)
-    assert foreign.data["notificationsMarkRead"] == {"unread": 4, "errors": []}
-    assert (await api(INBOX, {"u": True}, token=b)).data["notificationsUnread"] == 5
+    assert foreign.data["notificationsMarkRead"] == {"unread": 5, "errors": []}
+    assert (await api(INBOX, {"u": True}, token=b)).data["notificationsUnread"] == 6
     every = await api(MARK, {"i": {}}, token=a)
     assert every.data["notificationsMarkRead"] == {"unread": 0, "errors": []}
     assert (await api(INBOX, {"u": False}, token=a)).data["notificationsUnread"] == 0
