@@ -146,8 +146,8 @@ def create_app(settings: Settings | None = None, *, database_url: str, redis_url
         )
         queue = (
             asyncio.create_task(
-                jobs.run_worker(
-                    jobs.make_app(state.job_runtime(), state.database_url),
+                jobs.supervise(
+                    lambda: jobs.make_app(state.job_runtime(), state.database_url),
                     concurrency=settings.jobs_concurrency,
                 )
             )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
 from services.auth.passwords import hash_password
+from services.notices import inbox
 from services.orgs.models import CenterHousehold, Household, OrgUnit, UnitKind
 from services.people.models import Person, Role, RoleAssignment, SeatType
 
@@ -263,6 +264,8 @@ async def seed_demo(session: AsyncSession, password: str) -> SeedSummary:
     """Write the demo data set in the caller's transaction, unless it is there already."""
     if await session.scalar(select(OrgUnit.id).where(OrgUnit.code == STREET_CODE)):
         return SeedSummary(created=False)
+    # the history's inbox entries, without texting ~700 people about the past when it starts
+    session.info[inbox.IN_APP_ONLY] = True
     batch = _build(hash_password(password))
     await session.execute(insert(OrgUnit), batch.units)
     # household -> center household -> person -> household: households first, links last

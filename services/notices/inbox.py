@@ -32,6 +32,7 @@ from services.pagination import Page, check_first
 QUIET_START = time(22, 0)
 QUIET_END = time(7, 0)
 QUEUE = "notices"
+IN_APP_ONLY = "gridpoints.notices.in_app_only"  # session.info: write entries, send nothing out
 DELIVER_TASK = "deliver"
 
 
@@ -111,6 +112,7 @@ async def notify(
     if not entries:
         return 0
     policy = POLICIES[kind]
+    channels = [] if session.info.get(IN_APP_ONLY) else sorted(c.value for c in policy.channels)
     hold = None if policy.urgent else quiet_until(clock.now())
     row = (
         await session.execute(
@@ -124,7 +126,7 @@ async def notify(
                 "subject_type": subject_type,
                 "urgent": policy.urgent,
                 "quiet_until": hold,
-                "channels": sorted(c.value for c in policy.channels),
+                "channels": channels,
                 "queue": QUEUE,
                 "task": DELIVER_TASK,
                 "topic": outbox.Topic.NOTIFICATION_ADDED.value,

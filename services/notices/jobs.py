@@ -15,7 +15,9 @@ Tasks:
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import procrastinate
@@ -65,7 +67,12 @@ async def deliver_once(runtime: Runtime, delivery_id: int) -> None:
 
 def make_app(runtime: Runtime, database_url: str) -> procrastinate.App:
     app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=conninfo(database_url)),
+        # a small pool (jobs use our sessions; this one only fetches and finishes jobs), and a
+        # database out of reach raises (30 s at open, 5 s for a connection later), so
+        # :func:`supervise` starts another worker
+        connector=procrastinate.PsycopgConnector(
+            conninfo=conninfo(database_url), min_size=1, max_size=4, timeout=5
+        ),
     )
 
     @app.task(name=DELIVER_TASK, queue=QUEUE)
@@ -80,6 +87,22 @@ def make_app(runtime: Runtime, database_url: str) -> procrastinate.App:
             log.info("reminders written", extra={"reminders": written})
 
     return app
+
+
+async def supervise(
+    make: Callable[[], procrastinate.App], *, concurrency: int, pause: float = 5.0
+) -> None:
+    """A worker for the life of the process: if it stops on an error (PostgreSQL restarting,
+    the network gone), another starts after ``pause`` seconds. Jobs it held are procrastinate's
+    to hand on (a stalled worker's jobs are retried)."""
+    while True:
+        try:
+            await run_worker(make(), concurrency=concurrency)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job worker stopped; starting another in %s s", pause)
+        await asyncio.sleep(pause)
 
 
 async def run_worker(app: procrastinate.App, *, concurrency: int, wait: bool = True) -> None:

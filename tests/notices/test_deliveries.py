@@ -6,6 +6,7 @@ of tests/sms (request signing checked), never mocks."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import uuid
@@ -260,3 +261,32 @@ async def test_two_worker_processes_never_send_one_reminder_twice(
         )
         == 3
     )
+
+
+async def test_a_worker_that_loses_its_database_is_replaced(
+    state: AppState, world: World, session: AsyncSession
+) -> None:
+    """The serve process's worker outlives a database it cannot reach: the first worker fails
+    (nothing listens where it connects), the next one delivers."""
+    with clock.frozen(DAYTIME):
+        await grant_entry(session, world.people["resident_a"])
+    made: list[str] = []
+
+    def make() -> object:
+        url = "postgresql://postgres@127.0.0.1:9/none" if not made else state.database_url
+        made.append(url)
+        return jobs.make_app(runtime(state), url)
+
+    async def until_sent() -> None:
+        while (await delivery(session)).status is not DeliveryStatus.SENT:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+
+    with clock.frozen(DAYTIME):
+        worker = asyncio.create_task(jobs.supervise(make, concurrency=1, pause=0.1))  # type: ignore[arg-type]
+        try:
+            await asyncio.wait_for(until_sent(), 60)
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+    assert len(made) >= 2 and made[0].endswith(":9/none")
