@@ -39,6 +39,7 @@ from services.meetings.models import (
     Vote,
 )
 from services.meetings.service import open_meeting, require_convener
+from services.notices import about
 from services.orders.models import Claim, VolunteerOrder
 from services.orgs.models import DEFAULT_PUBLICITY_DAYS, CommunitySettings
 
@@ -183,4 +184,5 @@ async def _grant(
     )
     session.add(grant)
     await session.flush()
+    await about.grant_publicized(session, grant)
     return grant

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
 from services.demands.models import Demand
-from services.meetings.models import JointMeeting
+from services.meetings.models import Grant, JointMeeting
 from services.notices import kinds
 from services.notices.inbox import Entry, notify
 from services.notices.kinds import Kind
@@ -142,4 +142,22 @@ async def meeting_convened(
             for p in members
         ],
         subject_type="JointMeeting",
+    )
+
+
+async def grant_publicized(session: AsyncSession, grant: Grant) -> int:
+    titles = await _titles(session, [grant.claim_id])
+    ends = grant.publicity_ends_at.astimezone(clock.LOCAL).strftime("%m-%d %H:%M")
+    return await notify(
+        session,
+        Kind.GRANT_PUBLICIZED,
+        [
+            Entry(
+                grant.person_id,
+                f"grant_publicized:{grant.id}",
+                grant.id,
+                {"title": titles[grant.claim_id][1], "points": grant.points, "ends": ends},
+            )
+        ],
+        subject_type="Grant",
     )

@@ -26,6 +26,8 @@ class Kind(StrEnum):
     DEMAND_CHANGED = "demand_changed"
     DEMAND_QUEUED = "demand_queued"  # staff: a new demand in my grid's queue
     MEETING_CONVENED = "meeting_convened"  # its members
+    GRANT_PUBLICIZED = "grant_publicized"  # passed: on the board until publicity ends
+    SLA_AT_RISK = "sla_at_risk"  # staff: a demand's clock runs out soon
     REMINDER_ORDER_TOMORROW = "reminder_order_tomorrow"
     REMINDER_ORDER_SOON = "reminder_order_soon"
     REMINDER_PICKUP_TOMORROW = "reminder_pickup_tomorrow"
@@ -66,6 +68,15 @@ POLICIES: dict[Kind, Policy] = {
     Kind.DEMAND_CHANGED: Policy(_NONE, False, "您的诉求有新进展：{step}", "Your demand: {step}"),
     Kind.DEMAND_QUEUED: Policy(
         _NONE, False, "新诉求待受理：{summary}", "A new demand to take: {summary}"
+    ),
+    Kind.GRANT_PUBLICIZED: Policy(
+        _NONE,
+        False,
+        "积分公示中：{points} 分（{title}），公示至 {ends}",
+        "{points} points for {title} on the board until {ends}",
+    ),
+    Kind.SLA_AT_RISK: Policy(
+        _SMS, True, "诉求即将超时（{due} 到期）：{summary}", "A demand is due at {due}: {summary}"
     ),
     Kind.MEETING_CONVENED: Policy(
         _SMS, False, "联席会议“{title}”定于 {starts} 召开", "Joint meeting {title} at {starts}"

@@ -4,21 +4,28 @@ that runs twice, or on two workers at once, or again after a restart, reminds on
 
 - a claimed order starts within a day (and more than 2 hours away), and within 2 hours;
 - a reserved redemption's pickup deadline is within a day;
-- an open joint meeting starts within an hour (its members).
+- an open joint meeting starts within an hour (its members);
+- a demand's next clock (respond, solve, recover) runs out within
+  :data:`SLA_LEAD`: its owner is warned, or its grid's workers while nobody owns it. Each clock
+  warns once (the cause names the deadline).
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import clock
+from services.demands import levels
+from services.demands.models import Demand, DemandState
 from services.meetings.models import JointMeeting, MeetingMember, MeetingState
 from services.notices.inbox import Entry, notify
 from services.notices.kinds import Kind
 from services.orders.models import Claim, ClaimState, OrderState, VolunteerOrder
+from services.people.models import Role, RoleAssignment
 from services.redemptions.models import Redemption, RedemptionState
 
 DAY = timedelta(days=1)
@@ -102,6 +109,47 @@ async def _meetings(session: AsyncSession, now: datetime) -> int:
     return await notify(session, kind, entries, subject_type="JointMeeting")
 
 
+SLA_LEAD = timedelta(minutes=5)
+
+
+async def _service_levels(session: AsyncSession, now: datetime) -> int:
+    """Every open demand's next clock, projected as on read (:func:`levels.next_due`; the
+    assisting departments' own clocks aside). One pass over the open demands a minute: a
+    street has hundreds; a city-wide deployment would want the due time stored."""
+    open_demands = (
+        await session.scalars(select(Demand).where(Demand.state == DemandState.ACTIVE))
+    ).all()
+    rows = [
+        (d.id, d.owner_id, d.grid_id, due, d.description)
+        for d in open_demands
+        if (due := levels.next_due(d, now)) is not None and now < due <= now + SLA_LEAD
+    ]
+    if not rows:
+        return 0
+    grids = {grid for _, owner, grid, _, _ in rows if owner is None}
+    workers: dict[uuid.UUID, list[uuid.UUID]] = {}
+    if grids:
+        for person, grid in await session.execute(
+            select(RoleAssignment.person_id, RoleAssignment.unit_id).where(
+                RoleAssignment.role == Role.GRID_WORKER, RoleAssignment.unit_id.in_(grids)
+            )
+        ):
+            if grid is not None:
+                workers.setdefault(grid, []).append(person)
+    kind = Kind.SLA_AT_RISK
+    entries = [
+        Entry(
+            person,
+            f"{kind.value}:{demand}:{due.isoformat()}",
+            demand,
+            {"due": _local(due), "summary": text[:30]},
+        )
+        for demand, owner, grid, due, text in rows
+        for person in ([owner] if owner is not None else workers.get(grid, []))
+    ]
+    return await notify(session, kind, entries, subject_type="Demand")
+
+
 async def scan(session: AsyncSession) -> int:
     """Write every reminder now due that is not written yet; returns how many were new."""
     now = clock.now()
@@ -110,4 +158,5 @@ async def scan(session: AsyncSession) -> int:
         + await _orders(session, now, Kind.REMINDER_ORDER_SOON, timedelta(0), SOON)
         + await _pickups(session, now)
         + await _meetings(session, now)
+        + await _service_levels(session, now)
     )

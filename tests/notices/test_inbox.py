@@ -3,15 +3,17 @@ may see of deliveries (and who may not)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.state import AppState
 from services import clock
-from services.notices import inbox
+from services.notices import inbox, jobs
 from services.notices.inbox import Entry
 from services.notices.kinds import Kind
 from tests.demands.helpers import ACCEPT, Demands
+from tests.notices.support import runtime
 from tests.support import Api, World, gid
 
 INBOX = """query($f: Int, $a: String) { notificationsUnread
@@ -135,3 +137,24 @@ async def test_delivery_statistics_and_history_are_for_staff(
     assert hidden.errors and hidden.errors[0]["extensions"]["code"] == "NOT_FOUND"
     neighbour = await api.sign_in(world.phones["resident_a2"])
     assert (await api(HISTORY, {"p": resident}, token=neighbour)).errors
+
+
+async def test_a_demand_about_to_miss_its_service_level_warns_before_the_deadline(
+    api: Api, world: World, state: AppState
+) -> None:
+    """Reported at T, nobody on site: 5 minutes before the 10-minute clock runs out the grid's
+    worker is warned (urgent: SMS at night too), once; after the deadline it is a breach, not a
+    warning."""
+    demands = Demands(api, world)
+    rt = runtime(state)
+    with clock.frozen(DAY) as move:
+        demand = await demands.report()
+        worker = await demands.token("worker_a")
+        move(DAY + timedelta(minutes=4))
+        assert await jobs.remind_once(rt) == 0  # 6 minutes left: not yet
+        move(DAY + timedelta(minutes=6))
+        assert await jobs.remind_once(rt) == 1
+        assert await jobs.remind_once(rt) == 0  # once per clock
+        nodes = (await api(INBOX, {"f": 5}, token=worker)).data["notifications"]["nodes"]
+        assert nodes[0]["kind"] == "sla_at_risk" and nodes[0]["subjectId"] == demand["id"]
+        assert "06-08 10:10 到期" in nodes[0]["title"]  # reported 10:00 in Shanghai

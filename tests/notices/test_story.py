@@ -154,16 +154,17 @@ async def test_claim_reminders_and_grant(
 
     # read and unread survive: mark one, then all
     inbox = (await api(INBOX, {"u": True}, token=a)).data
-    assert inbox["notificationsUnread"] == 6  # published, claimed, 2 reminders, attended, grant
+    assert inbox["notificationsUnread"] == 7  # published, claimed, 2 reminders, attended,
+    # publicized, posted
     first = inbox["notifications"]["nodes"][0]
     assert first["subjectId"] is not None
     marked = await api(MARK, {"i": {"ids": [first["id"]]}}, token=a)
-    assert marked.data["notificationsMarkRead"] == {"unread": 5, "errors": []}
+    assert marked.data["notificationsMarkRead"] == {"unread": 6, "errors": []}
     # someone else's entry id changes nothing of theirs and tells nothing
     theirs = (await api(INBOX, {"u": True}, token=b)).data["notifications"]["nodes"][0]["id"]
     foreign = await api(MARK, {"i": {"ids": [theirs]}}, token=a)
-    assert foreign.data["notificationsMarkRead"] == {"unread": 5, "errors": []}
-    assert (await api(INBOX, {"u": True}, token=b)).data["notificationsUnread"] == 6
+    assert foreign.data["notificationsMarkRead"] == {"unread": 6, "errors": []}
+    assert (await api(INBOX, {"u": True}, token=b)).data["notificationsUnread"] == 7
     every = await api(MARK, {"i": {}}, token=a)
     assert every.data["notificationsMarkRead"] == {"unread": 0, "errors": []}
     assert (await api(INBOX, {"u": False}, token=a)).data["notificationsUnread"] == 0
