@@ -73,7 +73,7 @@ class Outbox:
 
     async def code(self, phone: str) -> str:
         """The code of the one message sent to ``phone`` since the last read."""
-        sent = await self.messages(phone)
+        sent = [m for m in await self.messages(phone) if "code" in m["params"]]  # not notices
         assert len(sent) == 1, sent
         self.start = len(self._lines())
         code = sent[0]["params"]["code"]

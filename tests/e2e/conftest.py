@@ -87,7 +87,10 @@ class Server:
         if not self.outbox.exists():
             return None
         lines = [json.loads(line) for line in self.outbox.read_text().splitlines() if line]
-        codes = [m["params"]["code"] for m in lines if m["phone"] == phone]
+        # codes only: the server's job worker writes inbox entries sent by SMS here too
+        codes = [
+            m["params"]["code"] for m in lines if m["phone"] == phone and "code" in m["params"]
+        ]
         return str(codes[-1]) if codes else None
 
     async def end_publicity(self, order_title: str) -> int:
