@@ -91,8 +91,10 @@ LIST_SIZES: Mapping[str, int] = {
     "JointMeeting.agenda": 50,
     "MonthlyAssessment.grids": 50,  # the grids of a community
     "MyLedger.balances": len(PointKind),
+    "NoticePreferences.optedOut": 40,  # a kind and a channel each: 2 channels × the kinds
     "Person.roles": 10,
     "Query.closedMonths": 120,
+    "Query.personDeliveries": 100,  # first: at most MAX_FIRST
     "Query.pointsStatistics": 12 * 50 * len(PointKind),  # months x grids x kinds
     "Query.demandCategories": 50,
     "Query.householdVisits": 100,

@@ -503,7 +503,12 @@ def window_values(case: Case) -> list[object]:
     }
     chosen = values[case.kind]
     if case.past:
-        ahead = tomorrow.date().isoformat() if case.kind == "date" else tomorrow.isoformat()
+        # tomorrow in Asia/Shanghai, the product's day (UTC's date is a day behind from 16:00)
+        ahead = (
+            (clock.local_date(now) + timedelta(days=1)).isoformat()
+            if case.kind == "date"
+            else tomorrow.isoformat()
+        )
         chosen = [chosen[0], ahead]
     return chosen
 
