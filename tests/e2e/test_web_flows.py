@@ -380,11 +380,13 @@ async def test_after_publicity_the_resident_sees_the_points(
     await screen.go("/")
 
     assert await served.end_publicity(TITLE) == 1
-    # The worker posts the grant; the subscription tells the resident while they look.
+    # The worker posts the grant and writes the inbox entry; the subscription tells the resident
+    # while they look, and the message center has it.
     notice = page.locator(".van-notify")
-    await expect(notice).to_contain_text(f"{POINTS} 积分已入账", timeout=20_000)
+    await expect(notice).to_contain_text(f"积分到账：{POINTS} 分", timeout=20_000)
     await screen.go("/notifications")
-    await expect(page.locator("[data-test=notice]").first).to_contain_text(f"{POINTS} 积分已入账")
+    await expect(page.locator("[data-test=notice]").first).to_contain_text(f"积分到账：{POINTS} 分")
+    await expect(page.locator("[data-test=notice]").first).to_have_attribute("data-unread", "true")
     await screen.go("/")
     await expect(grid.locator("[data-test=available]")).to_have_text(str(POINTS))
     await expect(page.locator("[data-test=entry]").first).to_contain_text(f"+{POINTS}")

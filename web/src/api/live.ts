@@ -1,13 +1,13 @@
 // Live notifications: graphql-ws (graphql-transport-ws) at /graphql, token in connection_init.
+// Inbox entries (`myNotification`) go to the message center (src/api/inbox.ts) and show as a
+// toast; the other events (new orders, stock, redemptions, demands) are toasts only.
 import { createClient, type Client } from 'graphql-ws'
 import { reactive } from 'vue'
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core'
-import { gql } from '@/api/client'
+import { entryArrived, refreshUnread, type Entry } from '@/api/inbox'
 import {
-  ClaimOrderTitleDocument,
   OnDemandChangedDocument,
-  OnGrantPostedDocument,
-  OnMyClaimChangedDocument,
+  OnMyNotificationDocument,
   OnMyRedemptionChangedDocument,
   OnOrderPublishedDocument,
   OnStockChangedDocument,
@@ -16,15 +16,17 @@ import { session, signedOut } from '@/session'
 
 export type Notice = { id: number; key: string; params: Record<string, string | number>; at: Date; to?: string }
 
-export const live = reactive<{ notices: Notice[]; unread: number; connected: boolean }>({
-  notices: [],
-  unread: 0,
-  connected: false,
-})
+export const live = reactive<{ connected: boolean }>({ connected: false })
 
 const listeners: ((notice: Notice) => void)[] = []
+/** A passing event (not kept in the inbox). */
 export function onNotice(listener: (notice: Notice) => void): void {
   listeners.push(listener)
+}
+const entryListeners: ((entry: Entry) => void)[] = []
+/** A new inbox entry, after the message center has it. */
+export function onEntry(listener: (entry: Entry) => void): void {
+  entryListeners.push(listener)
 }
 
 /**
@@ -56,9 +58,6 @@ let counter = 0
 
 function push(key: string, params: Record<string, string | number>, to?: string): void {
   const notice = { id: ++counter, key, params, at: new Date(), to }
-  live.notices.unshift(notice)
-  live.notices.splice(50)
-  live.unread += 1
   listeners.forEach((listener) => listener(notice))
 }
 
@@ -88,6 +87,7 @@ let pending: ReturnType<typeof setTimeout> | null = null
 export function startLive(): void {
   stopLive()
   if (!session.token) return
+  void refreshUnread() // the bell's count survives a reload: it is the server's
   pending = setTimeout(connect, 1000)
 }
 
@@ -103,7 +103,11 @@ function connect(): void {
     retryAttempts: 5,
     lazy: false,
     on: {
-      connected: () => (live.connected = true),
+      // (re)connected: entries written while the socket was down are counted again
+      connected: (_socket, _payload, wasRetry) => {
+        live.connected = true
+        if (wasRetry) void refreshUnread()
+      },
       // 4401: the server closed the socket because the session ended (signed out elsewhere,
       // password changed, expired): this page is signed out too. 4403 (roles changed) and
       // 1013 (server busy) are retried by graphql-ws.
@@ -113,27 +117,15 @@ function connect(): void {
       },
     },
   })
+  subscribe(OnMyNotificationDocument, (d) => {
+    entryArrived(d.myNotification)
+    entryListeners.forEach((listener) => listener(d.myNotification))
+  })
   subscribe(OnOrderPublishedDocument, (d) =>
     push('notice.orderPublished', { title: d.orderPublished.title }, `/orders/${d.orderPublished.id}`),
   )
-  // The order's title comes over HTTP: nested objects resolved inside the subscription's own
-  // database session failed on the server (see the issue 6 report).
-  subscribe(OnMyClaimChangedDocument, async (d) => {
-    const claim = d.myClaimChanged
-    let title = ''
-    try {
-      const node = (await gql(ClaimOrderTitleDocument, { id: claim.id })).node
-      title = node && 'order' in node ? (node.order?.title ?? '') : ''
-    } catch {
-      title = ''
-    }
-    push('notice.claimChanged', { title, state: claim.state, attendance: claim.attendance }, '/claims')
-  })
   subscribe(OnDemandChangedDocument, (d) =>
     push('notice.demandChanged', { description: d.demandChanged.description.slice(0, 30), status: d.demandChanged.status }, `/demands/${encodeURIComponent(d.demandChanged.id)}`),
-  )
-  subscribe(OnGrantPostedDocument, (d) =>
-    push('notice.grantPosted', { title: d.grantPosted.orderTitle, points: d.grantPosted.points }, '/'),
   )
   subscribe(OnStockChangedDocument, (d) =>
     push('notice.stockChanged', { name: d.stockChanged.name, stock: d.stockChanged.stock }),
