@@ -128,7 +128,7 @@ class Subscription:
                     partial(_entry, person_id=actor.person_id, entry_id=entry_id)
                 )
                 if found is not None:
-                    yield Notification.from_model(found)
+                    yield Notification.from_model(found, context.language)
 
     @strawberry.subscription(description="Your grants as they post to your ledger.")
     async def grant_posted(self, info: Info[Context, None]) -> AsyncGenerator[Grant, None]:

@@ -38,7 +38,8 @@ class NoticeQuery:
                 s, actor.person_id, first=first, after=after, unread_only=unread_only
             )
         )
-        return connection(page, Notification.from_model)
+        language = info.context.language
+        return connection(page, lambda n: Notification.from_model(n, language))
 
     @strawberry.field(description="How many entries of your inbox are unread.")
     async def notifications_unread(self, info: Info[Context, None]) -> int:

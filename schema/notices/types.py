@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from schema.relay import Node, to_global_id
+from services.i18n import Language
 from services.notices import kinds
 from services.notices.models import Channel as ChannelModel
 from services.notices.models import Delivery as DeliveryModel
@@ -30,7 +31,7 @@ class Notification(Node):
     kind: str = strawberry.field(
         description="A `NotificationKind` value in lower case; a newer server may send others."
     )
-    title: str = strawberry.field(description="The entry's text, in Simplified Chinese.")
+    title: str = strawberry.field(description="The entry's text in the request's language.")
     params: JSON = strawberry.field(description="The values the text is made of.")
     subject_id: strawberry.ID | None = strawberry.field(
         description="The global id of what it is about (an order, a grant, a redemption...)."
@@ -40,12 +41,12 @@ class Notification(Node):
     read_at: datetime | None
 
     @classmethod
-    def from_model(cls, n: NotificationModel) -> Notification:
+    def from_model(cls, n: NotificationModel, language: Language) -> Notification:
         return cls(
             id=to_global_id("Notification", n.id),
             local_id=n.id,
             kind=n.kind,
-            title=kinds.title(n.kind, n.params),
+            title=kinds.title(n.kind, n.params, language),
             params=n.params,  # type: ignore[arg-type]
             subject_id=(
                 to_global_id(n.subject_type, n.subject_id)

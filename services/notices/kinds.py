@@ -8,6 +8,7 @@ entry's title in each language, formatted with the entry's ``params``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -112,7 +113,7 @@ DEMAND_STEPS: dict[str, tuple[str, str]] = {
 }
 
 
-def title(kind: str, params: dict[str, Any], language: Language = Language.ZH_CN) -> str:
+def title(kind: str, params: Mapping[str, Any], language: Language = Language.ZH_CN) -> str:
     """The entry's one-line text; an unknown kind (a newer server's) shows its name."""
     try:
         policy = POLICIES[Kind(kind)]

@@ -27,7 +27,9 @@ async def call(
 ) -> dict[str, Any]:
     headers = {"authorization": f"Bearer {token}"} if token else {}
     reply = (
-        await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        await client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
     ).json()
     assert not reply.get("errors"), reply
     return reply["data"]
@@ -125,7 +127,9 @@ async def test_the_message_center_survives_a_reload(browser: Browser, served: Se
 
     await screen.go("/notifications")
     await expect(page.locator("[data-test=notice]")).to_have_count(before + 2)
-    await expect(page.locator("[data-test=notice]").first).to_contain_text(TITLES[1])  # newest first
+    await expect(page.locator("[data-test=notice]").first).to_contain_text(
+        TITLES[1]
+    )  # newest first
     await expect(page.locator("[data-test=notice][data-unread=true]")).to_have_count(2)
     await expect(page.locator("[data-test=unread-count]")).to_have_text("2 条未读")
     await screen.shot("message-center-unread")

@@ -64,6 +64,8 @@ async def test_paging_and_bad_input(api: Api, world: World, session: AsyncSessio
         "新的招募令：第1单",
         "新的招募令：第0单",
     ]
+    english = await api(INBOX, {"f": 1}, token=token, language="en")
+    assert english.data["notifications"]["nodes"][0]["title"] == "New volunteer order: 第4单"
     forged = await api(INBOX, {"f": 3, "a": "not-a-cursor"}, token=token)
     assert forged.errors and forged.errors[0]["extensions"]["code"] == "INVALID_CURSOR"
     too_many = await api(MARK, {"i": {"ids": [gid("Notification", person)] * 101}}, token=token)

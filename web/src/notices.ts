@@ -3,7 +3,6 @@ import type { Entry } from '@/api/inbox'
 import type { NotificationKind } from '@/generated/graphql'
 
 type T = (key: string, params?: Record<string, unknown>) => string
-type Te = (key: string) => boolean
 
 /** A live notice in the current language (enum values translated too). */
 export function noticeText(t: T, notice: Notice): string {
@@ -13,21 +12,9 @@ export function noticeText(t: T, notice: Notice): string {
   return t(notice.key, params)
 }
 
-/**
- * An inbox entry in the current language: `notice.kind.<kind>` with the entry's params; a kind
- * this app does not know yet (a newer server's) shows the server's own title (Chinese).
- */
-export function entryText(t: T, te: Te, entry: Entry): string {
-  const key = `notice.kind.${entry.kind}`
-  if (!te(key)) return entry.title
-  const params: Record<string, unknown> = {}
-  const raw = entry.params && typeof entry.params === 'object' ? (entry.params as Record<string, unknown>) : {}
-  for (const [name, value] of Object.entries(raw)) params[name] = String(value)
-  if (entry.kind === 'redemption_changed' && te(`enum.RedemptionState.${raw.state}`)) params.state = t(`enum.RedemptionState.${raw.state}`)
-  if (entry.kind === 'demand_changed' && te(`enum.DemandStatus.${raw.status}`)) params.status = t(`enum.DemandStatus.${raw.status}`)
-  // a placeholder the entry has no value for shows empty rather than the raw `{name}`
-  for (const name of ['title', 'points', 'code', 'state', 'status', 'starts', 'deadline']) params[name] ??= ''
-  return t(key, params)
+/** An inbox entry's text: the server writes it in the request's language (`Accept-Language`). */
+export function entryText(entry: Entry): string {
+  return entry.title
 }
 
 function subjectType(id: string): string {
@@ -71,4 +58,6 @@ export const SMS_KINDS: NotificationKind[] = [
   'REMINDER_ORDER_SOON',
   'REMINDER_PICKUP_TOMORROW',
   'REMINDER_MEETING_SOON',
+  'MEETING_CONVENED',
+  'SLA_AT_RISK',
 ]
