@@ -32,6 +32,7 @@ from strawberry.types import ExecutionContext
 
 from schema.auth.codes import PhoneCodeMutation
 from schema.auth.mutations import AuthMutation
+from schema.auth.wechat import WechatMutation, WechatQuery
 from schema.bounds import CachedValidation, DocumentBounds, DocumentGuard, Excess, too_complex
 from schema.cache import ResponseCache
 from schema.catalog import CatalogMutation, CatalogQuery, Goods, Service, ServiceSession, Venue
@@ -90,6 +91,7 @@ class Query(
     CertificateQuery,
     CatalogQuery,
     RedemptionQuery,
+    WechatQuery,
 ):
     pass
 
@@ -98,6 +100,7 @@ class Query(
 class Mutation(
     AuthMutation,
     PhoneCodeMutation,
+    WechatMutation,
     PeopleMutation,
     OrgMutation,
     OrderMutation,

@@ -92,6 +92,7 @@ LIST_SIZES: Mapping[str, int] = {
     "MonthlyAssessment.grids": 50,  # the grids of a community
     "MyLedger.balances": len(PointKind),
     "Person.roles": 10,
+    "Person.wechatBindings": 2,  # one per source
     "Query.closedMonths": 120,
     "Query.pointsStatistics": 12 * 50 * len(PointKind),  # months x grids x kinds
     "Query.demandCategories": 50,

@@ -21,12 +21,15 @@ class SmsTemplate(StrEnum):
     SIGN_IN_CODE = "sign_in_code"
     REGISTER_CODE = "register_code"
     RESET_PASSWORD_CODE = "reset_password_code"  # noqa: S105 (a template name)
+    BIND_WECHAT_CODE = "bind_wechat_code"
 
 
 TEXTS: dict[SmsTemplate, str] = {
     SmsTemplate.SIGN_IN_CODE: "您的登录验证码为 {code}，{minutes} 分钟内有效，请勿告诉他人。",
     SmsTemplate.REGISTER_CODE: "您的注册验证码为 {code}，{minutes} 分钟内有效，请勿告诉他人。",
     SmsTemplate.RESET_PASSWORD_CODE: "您正在重置密码，验证码为 {code}，{minutes} 分钟内有效。"
+    "如非本人操作请忽略。",
+    SmsTemplate.BIND_WECHAT_CODE: "您正在绑定微信登录，验证码为 {code}，{minutes} 分钟内有效。"
     "如非本人操作请忽略。",
 }
 
