@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.app import create_app
 from api.settings import Settings
 from services.auth.models import WechatIdentity
+from services.auth.wechat import check_state, make_state
+from services.errors import DomainError, ErrorCode
 from services.people.models import Person
 from tests.auth.codes_support import ME, Outbox, ask, error_codes
 from tests.support import Api, World, gid
@@ -320,16 +322,13 @@ async def test_the_state_must_be_ours(api: Api, wechat: WechatStandIn) -> None:
 
 
 def test_a_state_expires() -> None:
-    from services.auth.wechat import check_state, make_state
-
     secret = b"s" * 32
     state = make_state(secret, now=1_000_000)
     check_state(secret, state, ttl=600, now=1_000_600)
-    for late in (1_000_601, 999_999):
-        with pytest.raises(Exception, match="wechat_state_invalid"):
-            check_state(secret, state, ttl=600, now=late)
-    with pytest.raises(Exception, match="wechat_state_invalid"):
-        check_state(b"t" * 32, state, ttl=600, now=1_000_000)
+    for key, now in ((secret, 1_000_601), (secret, 999_999), (b"t" * 32, 1_000_000)):
+        with pytest.raises(DomainError) as refused:
+            check_state(key, state, ttl=600, now=now)
+        assert refused.value.code is ErrorCode.WECHAT_STATE_INVALID
 
 
 # --- WeChat off ---------------------------------------------------------------------------------
