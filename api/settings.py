@@ -19,6 +19,7 @@ from services.demands.quota import PhotoQuota
 from services.sms import SmsGateway, SmsTemplate
 from services.sms.dev import DevGateway
 from services.storage import LocalStore, S3Store, Store
+from services.wechat import WechatApp, WechatPolicy
 
 
 class Settings(BaseSettings):
@@ -121,6 +122,15 @@ class Settings(BaseSettings):
     sms_template_register: str | None = None
     sms_template_reset_password: str | None = None
     sms_template_notice: str | None = None  # inbox entries by SMS (`${title}` / `{1}`)
+    sms_template_bind_wechat: str | None = None  # unset: the sign-in template
+
+    # WeChat sign-in (services/wechat, services/auth/wechat.py): the official account's web
+    # pages and the mini program, each configured by its app id and secret (both, or neither)
+    wechat_oa_app_id: str | None = None
+    wechat_oa_app_secret: str | None = Field(default=None, repr=False)
+    wechat_mp_app_id: str | None = None
+    wechat_mp_app_secret: str | None = Field(default=None, repr=False)
+    wechat_api_base: str = "https://api.weixin.qq.com"  # http://host:port for a stand-in
 
     demo_password: str = "gridpoints2026"  # noqa: S105 (the documented demo password)
 
@@ -171,6 +181,9 @@ class Settings(BaseSettings):
             SmsTemplate.REGISTER_CODE: self.sms_template_register or "",
             SmsTemplate.RESET_PASSWORD_CODE: self.sms_template_reset_password or "",
             SmsTemplate.NOTICE: self.sms_template_notice or "",
+            SmsTemplate.BIND_WECHAT_CODE: self.sms_template_bind_wechat
+            or self.sms_template_sign_in
+            or "",
         }
         if self.sms_gateway == "aliyun":
             from services.sms.aliyun import DEFAULT_ENDPOINT, AliyunGateway
@@ -228,6 +241,36 @@ class Settings(BaseSettings):
             interval=self.code_interval,
             daily_per_phone=self.code_daily_per_phone,
             daily_per_client=self.code_daily_per_client,
+        )
+
+    @model_validator(mode="after")
+    def _wechat_pairs(self) -> Settings:
+        for name, app_id, secret in (
+            ("OA", self.wechat_oa_app_id, self.wechat_oa_app_secret),
+            ("MP", self.wechat_mp_app_id, self.wechat_mp_app_secret),
+        ):
+            if bool(app_id) != bool(secret):
+                raise ValueError(
+                    f"set GRIDPOINTS_WECHAT_{name}_APP_ID and _{name}_APP_SECRET together"
+                )
+        return self
+
+    def wechat_policy(self) -> WechatPolicy:
+        """WeChat sign-in as configured: a source is on when its app id and secret are set."""
+
+        def app(app_id: str | None, secret: str | None) -> WechatApp | None:
+            return WechatApp(app_id, secret) if app_id and secret else None
+
+        official_account = app(self.wechat_oa_app_id, self.wechat_oa_app_secret)
+        mini_program = app(self.wechat_mp_app_id, self.wechat_mp_app_secret)
+        if official_account is None and mini_program is None:
+            return WechatPolicy()
+        from services.wechat.sdk import WechatpyGateway
+
+        return WechatPolicy(
+            gateway=WechatpyGateway(api_base=self.wechat_api_base),
+            official_account=official_account,
+            mini_program=mini_program,
         )
 
     @property

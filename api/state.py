@@ -88,6 +88,7 @@ class AppState:
                 attempts_per_client=settings.signin_attempts_per_client,
                 window=settings.signin_window,
                 codes=settings.code_policy(),
+                wechat=settings.wechat_policy(),
             ),
             hub=hub,
             sockets=Sockets(

@@ -32,6 +32,7 @@ from strawberry.types import ExecutionContext
 
 from schema.auth.codes import PhoneCodeMutation
 from schema.auth.mutations import AuthMutation
+from schema.auth.wechat import WechatMutation, WechatQuery
 from schema.bounds import CachedValidation, DocumentBounds, DocumentGuard, Excess, too_complex
 from schema.cache import ResponseCache
 from schema.catalog import CatalogMutation, CatalogQuery, Goods, Service, ServiceSession, Venue
@@ -93,6 +94,7 @@ class Query(
     CatalogQuery,
     RedemptionQuery,
     NoticeQuery,
+    WechatQuery,
 ):
     pass
 
@@ -101,6 +103,7 @@ class Query(
 class Mutation(
     AuthMutation,
     PhoneCodeMutation,
+    WechatMutation,
     PeopleMutation,
     OrgMutation,
     OrderMutation,

@@ -93,6 +93,7 @@ LIST_SIZES: Mapping[str, int] = {
     "MyLedger.balances": len(PointKind),
     "NoticePreferences.optedOut": 40,  # a kind and a channel each: 2 channels × the kinds
     "Person.roles": 10,
+    "Person.wechatBindings": 2,  # one per source
     "Query.closedMonths": 120,
     "Query.personDeliveries": 100,  # first: at most MAX_FIRST
     "Query.pointsStatistics": 12 * 50 * len(PointKind),  # months x grids x kinds

@@ -31,6 +31,16 @@ class ErrorCode(StrEnum):
     CODE_EXPIRED = "code_expired"
     CODE_TOO_MANY_TRIES = "code_too_many_tries"
     TOO_MANY_CODE_REQUESTS = "too_many_code_requests"
+    # WeChat sign-in (issue 14)
+    WECHAT_NOT_CONFIGURED = "wechat_not_configured"
+    WECHAT_CODE_INVALID = "wechat_code_invalid"
+    WECHAT_CODE_USED = "wechat_code_used"
+    WECHAT_RATE_LIMITED = "wechat_rate_limited"
+    WECHAT_UNAVAILABLE = "wechat_unavailable"
+    WECHAT_STATE_INVALID = "wechat_state_invalid"
+    WECHAT_TICKET_INVALID = "wechat_ticket_invalid"
+    WECHAT_BOUND_ELSEWHERE = "wechat_bound_elsewhere"
+    WECHAT_ALREADY_BOUND = "wechat_already_bound"
     # permissions and org tree
     FORBIDDEN = "forbidden"
     WRONG_UNIT_KIND = "wrong_unit_kind"

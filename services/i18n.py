@@ -74,6 +74,42 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.ZH_CN: "获取验证码过于频繁，请 {retry_after} 秒后再试。",
         Language.EN: "Too many verification codes requested; try again in {retry_after} seconds.",
     },
+    ErrorCode.WECHAT_NOT_CONFIGURED: {
+        Language.ZH_CN: "本平台未开通微信登录，请用手机号登录。",
+        Language.EN: "WeChat sign-in is not set up here; sign in with your phone number.",
+    },
+    ErrorCode.WECHAT_CODE_INVALID: {
+        Language.ZH_CN: "微信授权无效，请重新微信登录。",
+        Language.EN: "The WeChat authorization is invalid; sign in with WeChat again.",
+    },
+    ErrorCode.WECHAT_CODE_USED: {
+        Language.ZH_CN: "微信授权已使用过，请重新微信登录。",
+        Language.EN: "The WeChat authorization was already used; sign in with WeChat again.",
+    },
+    ErrorCode.WECHAT_RATE_LIMITED: {
+        Language.ZH_CN: "微信登录过于频繁，请稍后再试。",
+        Language.EN: "Too many WeChat sign-ins right now; try again in a minute.",
+    },
+    ErrorCode.WECHAT_UNAVAILABLE: {
+        Language.ZH_CN: "暂时无法连接微信，请稍后再试或用手机号登录。",
+        Language.EN: "WeChat cannot be reached right now; try again later or use your phone.",
+    },
+    ErrorCode.WECHAT_STATE_INVALID: {
+        Language.ZH_CN: "微信登录请求已过期或无效，请重新点击微信登录。",
+        Language.EN: "The WeChat sign-in request expired or is invalid; start it again.",
+    },
+    ErrorCode.WECHAT_TICKET_INVALID: {
+        Language.ZH_CN: "绑定已过期或已完成，请重新微信登录。",
+        Language.EN: "The binding expired or was already done; sign in with WeChat again.",
+    },
+    ErrorCode.WECHAT_BOUND_ELSEWHERE: {
+        Language.ZH_CN: "该微信已绑定其他账号。",
+        Language.EN: "This WeChat account is already bound to another account.",
+    },
+    ErrorCode.WECHAT_ALREADY_BOUND: {
+        Language.ZH_CN: "该账号已绑定另一个微信，请先在个人信息中解绑。",
+        Language.EN: "This account is bound to another WeChat account; unbind it in your profile.",
+    },
     ErrorCode.UNAUTHENTICATED: {
         Language.ZH_CN: "请先登录。",
         Language.EN: "Please sign in first.",

@@ -1,5 +1,6 @@
 """Every model, imported once so the metadata is complete (Alembic and the tests use this)."""
 
+from services.auth.models import WechatIdentity
 from services.catalog.models import (
     ExchangeSettings,
     ExchangeWindow,
@@ -101,6 +102,7 @@ __all__ = [
     "VolunteerCertificate",
     "VolunteerOrder",
     "Vote",
+    "WechatIdentity",
     "Wish",
     "WishSupport",
     "metadata",

@@ -8,9 +8,11 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from schema.auth.types import WechatBinding
 from schema.context import Context
 from schema.orgs.types import Household, OrgUnit, load_unit
 from schema.relay import Node, to_global_id
+from services.auth import wechat
 from services.people import models
 
 Role = strawberry.enum(models.Role, name="Role")
@@ -78,6 +80,16 @@ class Person(Node):
             party_registered_at=person.party_registered_at,
             created_at=person.created_at,
         )
+
+    @strawberry.field(
+        description="How you sign in with WeChat (one binding per source); null for anyone else."
+    )
+    async def wechat_bindings(self, info: Info[Context, None]) -> list[WechatBinding] | None:
+        actor = await info.context.actor()
+        if actor is None or actor.person_id != self.local_id:
+            return None
+        found = await info.context.db(lambda s: wechat.bindings(s, self.local_id))
+        return [WechatBinding.from_model(identity) for identity in found]
 
     @strawberry.field(description="The name as public boards show it: 张*丰.")
     def masked_name(self) -> str:

@@ -11,9 +11,9 @@
   the purpose) and per client address (``daily_per_client`` a day).
 * The answer never tells whether a phone is registered: every request does the same work (the
   limits, one person lookup, a code stored) and answers alike; only the sending differs, and it
-  happens after the answer, in the background (:func:`drain` waits for it). A sign-in or reset
-  code for a phone with no active account is stored but sent to nobody, so checking it fails
-  exactly as a wrong guess at a sent code does.
+  happens after the answer, in the background (:func:`drain` waits for it). A sign-in, reset or
+  WeChat binding code for a phone with no active account is stored but sent to nobody, so
+  checking it fails exactly as a wrong guess at a sent code does.
 """
 
 from __future__ import annotations
@@ -46,12 +46,14 @@ class CodePurpose(StrEnum):
     SIGN_IN = "sign_in"
     REGISTER = "register"
     RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose, not a password)
+    BIND_WECHAT = "bind_wechat"  # the first WeChat sign-in binds the WeChat identity to a person
 
 
 TEMPLATES = {
     CodePurpose.SIGN_IN: SmsTemplate.SIGN_IN_CODE,
     CodePurpose.REGISTER: SmsTemplate.REGISTER_CODE,
     CodePurpose.RESET_PASSWORD: SmsTemplate.RESET_PASSWORD_CODE,
+    CodePurpose.BIND_WECHAT: SmsTemplate.BIND_WECHAT_CODE,
 }
 
 

@@ -16,6 +16,7 @@ from services.authz import Actor, Grant
 from services.errors import DomainError, ErrorCode
 from services.people.models import Person, RoleAssignment
 from services.validation import phone as normalize_phone
+from services.wechat import WechatPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class AuthPolicy:
     attempts_per_client: int = 50
     window: int = 15 * 60
     codes: CodePolicy = field(default_factory=CodePolicy)
+    wechat: WechatPolicy = field(default_factory=WechatPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,11 @@ async def _count(redis: Redis, policy: AuthPolicy, key: str, limit: int) -> None
     retry_after = await ratelimit.hit(redis, key, limit=limit, window=policy.window)
     if retry_after is not None:
         raise DomainError(ErrorCode.RATE_LIMITED, retry_after=retry_after)
+
+
+async def count_client(redis: Redis, policy: AuthPolicy, client: str) -> None:
+    """One sign-in attempt from the client address, whatever the way in."""
+    await _count(redis, policy, f"signin:client:{client}", policy.attempts_per_client)
 
 
 async def _count_account(redis: Redis, policy: AuthPolicy, phone: str) -> None:

@@ -22,6 +22,7 @@ class SmsTemplate(StrEnum):
     REGISTER_CODE = "register_code"
     RESET_PASSWORD_CODE = "reset_password_code"  # noqa: S105 (a template name)
     NOTICE = "notice"  # an inbox entry carried out by SMS (services/notices)
+    BIND_WECHAT_CODE = "bind_wechat_code"
 
 
 TEXTS: dict[SmsTemplate, str] = {
@@ -30,6 +31,8 @@ TEXTS: dict[SmsTemplate, str] = {
     SmsTemplate.RESET_PASSWORD_CODE: "您正在重置密码，验证码为 {code}，{minutes} 分钟内有效。"
     "如非本人操作请忽略。",
     SmsTemplate.NOTICE: "{title}。详情请打开网格积分查看。",
+    SmsTemplate.BIND_WECHAT_CODE: "您正在绑定微信登录，验证码为 {code}，{minutes} 分钟内有效。"
+    "如非本人操作请忽略。",
 }
 
 
