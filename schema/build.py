@@ -59,6 +59,11 @@ from schema.people.mutations import PeopleMutation
 from schema.people.queries import PeopleQuery
 from schema.people.types import Person, RoleAssignment
 from schema.redemptions import Redemption, RedemptionMutation, RedemptionQuery
+from schema.registration import (
+    RegistrationApplication,
+    RegistrationMutation,
+    RegistrationQuery,
+)
 from schema.reports.assessment import AssessmentQuery
 from schema.reports.certificates import CertificateMutation, CertificateQuery
 from schema.reports.evaluation import EvaluationMutation, EvaluationQuery
@@ -90,6 +95,7 @@ class Query(
     CertificateQuery,
     CatalogQuery,
     RedemptionQuery,
+    RegistrationQuery,
 ):
     pass
 
@@ -112,6 +118,7 @@ class Mutation(
     CertificateMutation,
     CatalogMutation,
     RedemptionMutation,
+    RegistrationMutation,
 ):
     pass
 
@@ -399,6 +406,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             Service,
             ServiceSession,
             Redemption,
+            RegistrationApplication,
             UserError,
         ],
         extensions=extensions,

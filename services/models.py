@@ -38,6 +38,7 @@ from services.orders.models import Claim, VolunteerOrder
 from services.orgs.models import CenterHousehold, CommunitySettings, Household, OrgUnit
 from services.people.models import Person, RoleAssignment
 from services.redemptions.models import Redemption, RedemptionLine, VenueBooking
+from services.registration.models import RegistrationApplication
 from services.reports.certificates import VolunteerCertificate
 from services.reports.scores import EvaluationScore
 from services.reports.selection import AnnualSelection, AnnualSelectionEntry
@@ -76,6 +77,7 @@ __all__ = [
     "Person",
     "Redemption",
     "RedemptionLine",
+    "RegistrationApplication",
     "RoleAssignment",
     "Service",
     "ServiceLevel",

@@ -21,6 +21,10 @@ class SmsTemplate(StrEnum):
     SIGN_IN_CODE = "sign_in_code"
     REGISTER_CODE = "register_code"
     RESET_PASSWORD_CODE = "reset_password_code"  # noqa: S105 (a template name)
+    # registration (services/registration): staff registered you; your application's outcome
+    REGISTRATION_INVITE = "registration_invite"
+    REGISTRATION_APPROVED = "registration_approved"
+    REGISTRATION_REJECTED = "registration_rejected"
 
 
 TEXTS: dict[SmsTemplate, str] = {
@@ -28,6 +32,12 @@ TEXTS: dict[SmsTemplate, str] = {
     SmsTemplate.REGISTER_CODE: "您的注册验证码为 {code}，{minutes} 分钟内有效，请勿告诉他人。",
     SmsTemplate.RESET_PASSWORD_CODE: "您正在重置密码，验证码为 {code}，{minutes} 分钟内有效。"
     "如非本人操作请忽略。",
+    SmsTemplate.REGISTRATION_INVITE: "您已登记为{community}居民，"
+    "可在网格积分用本手机号和短信验证码登录。",
+    SmsTemplate.REGISTRATION_APPROVED: "您在{community}的居民注册申请已通过，"
+    "请在网格积分用本手机号和短信验证码登录。",
+    SmsTemplate.REGISTRATION_REJECTED: "您在{community}的居民注册申请未通过，原因：{reason}。"
+    "如有疑问请联系网格员。",
 }
 
 
