@@ -108,7 +108,7 @@ async def import_residents(
 async def _invite(session: AsyncSession, sms: SmsGateway, good: list[_Row]) -> None:
     ids = {row.grid.community_id for row in good}
     found = await session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids)))
-    names: dict[uuid.UUID | None, str] = dict(found.tuples().all())
+    names: dict[uuid.UUID | None, str] = {unit_id: name for unit_id, name in found}
     for row in good:
         community = names[row.grid.community_id]
         invite_after_commit(session, sms, phone=row.phone, community=community)
