@@ -5,13 +5,21 @@ once; the applicant is told by SMS either way."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cli import OPERATOR
+from api.state import AppState
+from schema.relay import from_global_id
+from services.auth.service import load_actor
+from services.authz import Actor
+from services.errors import DomainError, ErrorCode
 from services.people import service as people_service
 from services.people.models import Person
+from services.registration import service as registration_service
 from services.registration.models import ApplicationStatus, RegistrationApplication
 from tests.auth.codes_support import ask, sign_in
 from tests.registration.helpers import DECIDE, NEWCOMER, Registration, codes_of
@@ -220,3 +228,39 @@ async def test_a_phone_registered_by_staff_meanwhile_cannot_be_approved(
     assert [p.name for p in await people_at(session, NEWCOMER)] == ["已登记"]
     rejected = await reg.decide("worker_a", application_id, approve=False, reason="已登记")
     assert rejected["errors"] == []
+
+
+async def test_a_second_decision_waits_for_the_first_and_then_finds_it_decided(
+    reg: Registration, state: AppState
+) -> None:
+    """Deterministic: the first decision holds its transaction open while the second starts."""
+    application_id = await reg.applied()
+    local = from_global_id(application_id)[1]
+    worker = await load_actor_of(state, reg.world.people["worker_a"])
+    admin = await load_actor_of(state, reg.world.people["community_admin"])
+    async with state.sessions() as first, state.sessions() as second:
+        decided = await registration_service.decide(
+            first, worker, application_id=local, approve=True
+        )
+        assert decided.status is ApplicationStatus.APPROVED
+        racing = asyncio.create_task(
+            registration_service.decide(
+                second, admin, application_id=local, approve=False, reason="同时驳回"
+            )
+        )
+        await asyncio.sleep(0.5)
+        assert not racing.done()  # it waits on the application's row
+        await first.commit()
+        with pytest.raises(DomainError) as refused:
+            await racing
+        assert refused.value.code is ErrorCode.REGISTRATION_DECIDED
+        await second.rollback()
+    async with state.sessions() as session:
+        assert (await stored(session)).status is ApplicationStatus.APPROVED
+
+
+async def load_actor_of(state: AppState, person_id: uuid.UUID) -> Actor:
+    async with state.sessions() as session:
+        actor = await load_actor(session, person_id)
+    assert actor is not None
+    return actor
