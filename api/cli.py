@@ -36,6 +36,7 @@ from services.i18n import Language, message
 from services.people import service as people_service
 from services.people.importer import REQUIRED_COLUMNS, ImportReport, import_residents
 from services.people.models import Role
+from services.sms import sending
 from services.validation import phone as normalize_phone
 
 app = typer.Typer(help="GridPoints: community volunteer points.", no_args_is_help=True)
@@ -81,7 +82,9 @@ def _in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T
         try:
             sessions = async_sessionmaker(engine, expire_on_commit=False)
             async with sessions() as session, session.begin():
-                return await work(session)
+                result = await work(session)
+            await sending.drain()  # the messages the commit set off (invites)
+            return result
         finally:
             await engine.dispose()
 
@@ -394,6 +397,7 @@ def import_residents_command(
                 rows,
                 all_or_nothing=all_or_nothing,
                 on_row=lambda: progress.advance(task),
+                sms=None if dry_run else get_settings().sms(),
             )
             if dry_run:
                 raise DryRun(report)

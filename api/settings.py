@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     wechat_mp_app_id: str | None = None
     wechat_mp_app_secret: str | None = Field(default=None, repr=False)
     wechat_api_base: str = "https://api.weixin.qq.com"  # http://host:port for a stand-in
+    sms_template_registration_invite: str | None = None  # ${community} / {1}
+    sms_template_registration_approved: str | None = None  # ${community} / {1}
+    sms_template_registration_rejected: str | None = None  # ${community} ${reason} / {1} {2}
 
     demo_password: str = "gridpoints2026"  # noqa: S105 (the documented demo password)
 
@@ -160,6 +163,13 @@ class Settings(BaseSettings):
             "GRIDPOINTS_SMS_TEMPLATE_SIGN_IN": self.sms_template_sign_in,
             "GRIDPOINTS_SMS_TEMPLATE_REGISTER": self.sms_template_register,
             "GRIDPOINTS_SMS_TEMPLATE_RESET_PASSWORD": self.sms_template_reset_password,
+            "GRIDPOINTS_SMS_TEMPLATE_REGISTRATION_INVITE": self.sms_template_registration_invite,
+            "GRIDPOINTS_SMS_TEMPLATE_REGISTRATION_APPROVED": (
+                self.sms_template_registration_approved
+            ),
+            "GRIDPOINTS_SMS_TEMPLATE_REGISTRATION_REJECTED": (
+                self.sms_template_registration_rejected
+            ),
         }
         if self.sms_gateway == "tencent":
             needed["GRIDPOINTS_SMS_APP_ID"] = self.sms_app_id
@@ -184,6 +194,9 @@ class Settings(BaseSettings):
             SmsTemplate.BIND_WECHAT_CODE: self.sms_template_bind_wechat
             or self.sms_template_sign_in
             or "",
+            SmsTemplate.REGISTRATION_INVITE: self.sms_template_registration_invite or "",
+            SmsTemplate.REGISTRATION_APPROVED: self.sms_template_registration_approved or "",
+            SmsTemplate.REGISTRATION_REJECTED: self.sms_template_registration_rejected or "",
         }
         if self.sms_gateway == "aliyun":
             from services.sms.aliyun import DEFAULT_ENDPOINT, AliyunGateway

@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import (
 
 from api.settings import Settings
 from services import images
-from services.auth import codes
 from services.auth.service import AuthPolicy, load_actor
 from services.authz import Actor
 from services.events.hub import Hub
 from services.events.sockets import Sockets
 from services.notices import jobs
 from services.notices.deliveries import RetryPolicy
+from services.sms import sending
 
 
 @dataclass
@@ -121,8 +121,8 @@ class AppState:
         self.sockets.start()
 
     async def close(self) -> None:
-        with contextlib.suppress(TimeoutError):  # codes asked for just before the stop go out
-            await asyncio.wait_for(codes.drain(), timeout=5)
+        with contextlib.suppress(TimeoutError):  # codes and messages asked for just before the
+            await asyncio.wait_for(sending.drain(), timeout=5)  # stop go out
         await self.sockets.close()
         await self.hub.close()
         await self.redis.aclose()

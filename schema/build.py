@@ -62,6 +62,11 @@ from schema.people.mutations import PeopleMutation
 from schema.people.queries import PeopleQuery
 from schema.people.types import Person, RoleAssignment
 from schema.redemptions import Redemption, RedemptionMutation, RedemptionQuery
+from schema.registration import (
+    RegistrationApplication,
+    RegistrationMutation,
+    RegistrationQuery,
+)
 from schema.reports.assessment import AssessmentQuery
 from schema.reports.certificates import CertificateMutation, CertificateQuery
 from schema.reports.evaluation import EvaluationMutation, EvaluationQuery
@@ -95,6 +100,7 @@ class Query(
     RedemptionQuery,
     NoticeQuery,
     WechatQuery,
+    RegistrationQuery,
 ):
     pass
 
@@ -119,6 +125,7 @@ class Mutation(
     CatalogMutation,
     RedemptionMutation,
     NoticeMutation,
+    RegistrationMutation,
 ):
     pass
 
@@ -406,6 +413,7 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
             Service,
             ServiceSession,
             Redemption,
+            RegistrationApplication,
             UserError,
         ],
         extensions=extensions,

@@ -25,6 +25,7 @@ from services.errors import DomainError, ErrorCode
 from services.events import outbox, versions
 from services.events.hub import Hub
 from services.i18n import Language
+from services.sms import SmsGateway
 
 if TYPE_CHECKING:
     from schema.loaders import Loaders
@@ -51,6 +52,11 @@ class Context:
     _session: AsyncSession | None = None
     _actor: Actor | None = _UNRESOLVED
     _loaders: Loaders | None = None
+
+    @property
+    def sms(self) -> SmsGateway | None:
+        """The process's SMS gateway (the one codes go out through)."""
+        return self.auth.codes.gateway
 
     async def db(self, work: Callable[[AsyncSession], Awaitable[R]]) -> R:
         """Run ``work`` on the request's session, one at a time."""

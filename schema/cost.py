@@ -103,6 +103,7 @@ LIST_SIZES: Mapping[str, int] = {
     "Query.inspectionRounds": 100,
     "Query.volunteerCertificates": 100,
     "Query.venues": 50,
+    "Query.registrationUnits": 200,  # a street's communities, a community's grids
     "Query.venueAvailability": 1000,  # at most 31 days of slots
     "Query.services": 50,
     "Query.serviceSessions": 200,

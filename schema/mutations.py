@@ -32,11 +32,22 @@ async def perform(
     context = info.context
     try:
         actor = await context.require_actor()
+    except DomainError as error:
+        return None, [user_error(error, context.language)]
+    return await perform_anonymous(info, lambda session: work(session, actor))
+
+
+async def perform_anonymous(
+    info: Info[Context, None], work: Callable[[AsyncSession], Awaitable[R]]
+) -> tuple[R | None, list[UserError]]:
+    """:func:`perform` for a mutation open to anyone (the work checks what it needs itself)."""
+    context = info.context
+    try:
         if _only_field(info):
 
             async def alone(session: AsyncSession) -> R:
                 try:
-                    return await work(session, actor)
+                    return await work(session)
                 except DomainError:
                     await session.rollback()
                     raise
@@ -45,7 +56,7 @@ async def perform(
 
         async def step(session: AsyncSession) -> R:
             async with session.begin_nested():
-                return await work(session, actor)
+                return await work(session)
 
         return await context.db(step), []
     except DomainError as error:

@@ -23,6 +23,7 @@ from schema.orders.types import Claim, VolunteerOrder
 from schema.orgs.types import Household, OrgUnit
 from schema.people.types import Person, RoleAssignment
 from schema.redemptions.types import Redemption
+from schema.registration.types import RegistrationApplication
 from schema.relay import Node, from_global_id
 from services.authz import Actor
 from services.catalog import models as catalog_models
@@ -37,6 +38,7 @@ from services.orgs import households as household_service
 from services.orgs import service as org_service
 from services.people import service as people_service
 from services.redemptions import queries as redemption_queries
+from services.registration import queries as registration_queries
 
 Resolver = Callable[[AsyncSession, Actor, uuid.UUID], Awaitable[Node | None]]
 
@@ -129,6 +131,17 @@ async def _redemption(session: AsyncSession, actor: Actor, redemption_id: uuid.U
     return Redemption.from_model(found[redemption_id]) if redemption_id in found else None
 
 
+async def _registration(
+    session: AsyncSession, actor: Actor, application_id: uuid.UUID
+) -> Node | None:
+    found = await registration_queries.applications_by_ids(session, actor, [application_id])
+    return (
+        RegistrationApplication.from_model(found[application_id])
+        if application_id in found
+        else None
+    )
+
+
 RESOLVERS: dict[str, Resolver] = {
     "OrgUnit": _unit,
     "Household": _household,
@@ -145,6 +158,7 @@ RESOLVERS: dict[str, Resolver] = {
     "Redemption": _redemption,
     "Demand": _demand,
     "Wish": _wish,
+    "RegistrationApplication": _registration,
 }
 
 

@@ -126,6 +126,13 @@ class ErrorCode(StrEnum):
     NAME_TAKEN = "name_taken"
     CLAIM_DEADLINE_AFTER_START = "claim_deadline_after_start"
     DURATION_TOO_LONG = "duration_too_long"
+    # self-registration (issue 14): applications decided by the grid's staff
+    REGISTRATION_NOT_FOUND = "registration_not_found"
+    REGISTRATION_DECIDED = "registration_decided"
+    REGISTRATION_GRID_OUTSIDE_COMMUNITY = "registration_grid_outside_community"
+    REGISTRATION_HOUSEHOLD_OUTSIDE_GRID = "registration_household_outside_grid"
+    REGISTRATION_ADDRESS_IN_OTHER_GRID = "registration_address_in_other_grid"
+    REGISTRATION_PHONE_REGISTERED = "registration_phone_registered"
     # edge input (issue 13, item 6): requests no resolver should see
     INVALID_REQUEST = "invalid_request"
     INVALID_ENCODING = "invalid_encoding"

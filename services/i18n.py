@@ -434,6 +434,31 @@ MESSAGES: dict[ErrorCode, dict[Language, str]] = {
         Language.EN: "It may last at most {hours} hours.",
     },
     # edge input (issue 13, item 6)
+    ErrorCode.REGISTRATION_NOT_FOUND: {
+        Language.ZH_CN: "找不到该注册申请，或它不在您负责的网格。",
+        Language.EN: "No such registration application in the grids you look after.",
+    },
+    ErrorCode.REGISTRATION_DECIDED: {
+        Language.ZH_CN: "该注册申请已审核过，不能再次审核。",
+        Language.EN: "This registration application has already been decided.",
+    },
+    ErrorCode.REGISTRATION_GRID_OUTSIDE_COMMUNITY: {
+        Language.ZH_CN: "所选网格不属于所选社区。",
+        Language.EN: "The grid chosen is not in the community chosen.",
+    },
+    ErrorCode.REGISTRATION_HOUSEHOLD_OUTSIDE_GRID: {
+        Language.ZH_CN: "所选住户不在申请人所在的网格。",
+        Language.EN: "The household chosen is not in the applicant's grid.",
+    },
+    ErrorCode.REGISTRATION_ADDRESS_IN_OTHER_GRID: {
+        Language.ZH_CN: "该地址的住户登记在本社区的另一个网格，请选择已有住户或更正地址。",
+        Language.EN: "A household at this address belongs to another grid of the community; "
+        "choose an existing household or correct the address.",
+    },
+    ErrorCode.REGISTRATION_PHONE_REGISTERED: {
+        Language.ZH_CN: "该手机号已登记为居民，无需再通过此申请，请驳回。",
+        Language.EN: "This phone number is already registered; reject the application.",
+    },
     ErrorCode.INVALID_REQUEST: {
         Language.ZH_CN: "请求格式不正确：应为包含 query 的 JSON 对象（variables 须为对象）。",
         Language.EN: 'Malformed request: send a JSON object with a "query" '

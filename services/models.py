@@ -46,6 +46,7 @@ from services.orders.models import Claim, VolunteerOrder
 from services.orgs.models import CenterHousehold, CommunitySettings, Household, OrgUnit
 from services.people.models import Person, RoleAssignment
 from services.redemptions.models import Redemption, RedemptionLine, VenueBooking
+from services.registration.models import RegistrationApplication
 from services.reports.certificates import VolunteerCertificate
 from services.reports.scores import EvaluationScore
 from services.reports.selection import AnnualSelection, AnnualSelectionEntry
@@ -88,6 +89,7 @@ __all__ = [
     "Person",
     "Redemption",
     "RedemptionLine",
+    "RegistrationApplication",
     "RoleAssignment",
     "Service",
     "ServiceLevel",

@@ -83,6 +83,7 @@ class PeopleMutation:
                 community_id=decode_optional_id(input.community_id, "OrgUnit", field="communityId"),
                 is_party_member=input.is_party_member,
                 party_branch=input.party_branch,
+                sms=info.context.sms,  # the invite: sign in with a code
             ),
         )
         return PersonPayload(

@@ -18,10 +18,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import logging
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -34,10 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.auth import ratelimit
 from services.errors import DomainError, ErrorCode
 from services.people.models import Person
-from services.sms import SmsError, SmsGateway, SmsTemplate
+from services.sms import SmsGateway, SmsTemplate, sending
 from services.validation import phone as normalize_phone
-
-log = logging.getLogger("gridpoints.sms")
 
 DAY = 24 * 3600
 
@@ -115,43 +111,15 @@ async def request_code(
         await pipe.execute()
     if purpose is CodePurpose.REGISTER or active:
         params = {"code": code, "minutes": str(max(policy.ttl // 60, 1))}
-        _send_later(policy, phone, TEMPLATES[purpose], params)
+        sending.send_later(policy.gateway, phone, TEMPLATES[purpose], params)
 
 
-# --- sending, after the answer ------------------------------------------------------------------
-
-_sending: set[asyncio.Task[None]] = set()
-
-
-def _send_later(
-    policy: CodePolicy, phone: str, template: SmsTemplate, params: dict[str, str]
-) -> None:
-    task = asyncio.get_running_loop().create_task(_send(policy, phone, template, params))
-    _sending.add(task)
-    task.add_done_callback(_sending.discard)
-
-
-async def _send(
-    policy: CodePolicy, phone: str, template: SmsTemplate, params: dict[str, str]
-) -> None:
-    masked = phone[:3] + "****" + phone[-4:]
-    if policy.gateway is None:
-        log.error("no SMS gateway: a %s code for %s was not sent", template.value, masked)
-        return
-    try:
-        delivery = await policy.gateway.send(phone, template, params)
-    except SmsError as error:
-        log.warning("SMS to %s refused by %s: %s", masked, error.provider, error.code)
-    except Exception:
-        log.exception("SMS to %s failed", masked)
-    else:
-        log.info("SMS %s to %s: %s", template.value, masked, delivery)
+# --- sending, after the answer (services/sms/sending.py) ---------------------------------------
 
 
 async def drain() -> None:
     """Wait for the codes being sent (tests; a server's shutdown)."""
-    while _sending:
-        await asyncio.gather(*list(_sending), return_exceptions=True)
+    await sending.drain()
 
 
 # --- checking -----------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     EVALUATION_READ = "evaluation_read"
     SCORE_DEPARTMENT = "score_department"
     SCORE_COMMUNITY = "score_community"
+    REGISTRATION_DECIDE = "registration_decide"
 
 
 _STAFF_READ: Final = frozenset(
@@ -92,6 +93,8 @@ POLICY: Final[dict[Permission, frozenset[Role]]] = {
     ),
     Permission.SCORE_DEPARTMENT: frozenset({Role.COMMUNITY_ADMIN}),
     Permission.SCORE_COMMUNITY: frozenset({Role.DEPARTMENT_STAFF}),
+    # self-registration (issue 14): the grid's grid worker or the community's admin decides
+    Permission.REGISTRATION_DECIDE: frozenset({Role.GRID_WORKER, Role.COMMUNITY_ADMIN}),
 }
 
 # Roles only a system admin may hand out.

@@ -25,6 +25,8 @@ from services.authz import Actor, Permission, allows
 from services.errors import DomainError, ErrorCode
 from services.orgs.models import ADDRESS_MAX, NAME_MAX, Household, OrgUnit, UnitKind
 from services.people.models import BRANCH_MAX, Person, Role, RoleAssignment
+from services.registration.invites import invite_after_commit
+from services.sms import SmsGateway
 
 REQUIRED_COLUMNS = ("name", "phone", "grid_code", "address")
 _TRUE = {"yes", "y", "true", "1", "是", "党员"}
@@ -70,8 +72,10 @@ async def import_residents(
     all_or_nothing: bool = False,
     password_hash: str | None = None,
     on_row: Callable[[], None] | None = None,
+    sms: SmsGateway | None = None,
 ) -> ImportReport:
-    """Check every row, then write the good ones; ``on_row`` is called as each row is checked."""
+    """Check every row, then write the good ones; ``on_row`` is called as each row is checked.
+    With ``sms`` every imported resident is sent an invite after the commit."""
     report = ImportReport()
     raw = list(rows)
     report.rows = len(raw)
@@ -96,7 +100,18 @@ async def import_residents(
     report.households_created = created
     await _write_people(session, good, households, password_hash)
     report.imported = len(good)
+    if sms is not None:
+        await _invite(session, sms, good)
     return report
+
+
+async def _invite(session: AsyncSession, sms: SmsGateway, good: list[_Row]) -> None:
+    ids = {row.grid.community_id for row in good}
+    found = await session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids)))
+    names: dict[uuid.UUID | None, str] = {unit_id: name for unit_id, name in found}
+    for row in good:
+        community = names[row.grid.community_id]
+        invite_after_commit(session, sms, phone=row.phone, community=community)
 
 
 def _parse(row: Mapping[str, str | None], grids: dict[str, OrgUnit], actor: Actor) -> _Row:

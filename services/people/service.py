@@ -21,6 +21,8 @@ from services.orgs.models import NAME_MAX, Household, OrgUnit, UnitKind
 from services.orgs.service import require_unit
 from services.pagination import Page, keyset_page
 from services.people.models import BRANCH_MAX, Person, Role, RoleAssignment, SeatType
+from services.registration.invites import invite_after_commit
+from services.sms import SmsGateway
 
 # The kind of unit each role is held over.
 ROLE_UNIT_KINDS: dict[Role, tuple[UnitKind, ...]] = {
@@ -179,10 +181,12 @@ async def create_person(
     is_party_member: bool = False,
     party_branch: str | None = None,
     password_hash: str | None = None,
+    sms: SmsGateway | None = None,
 ) -> Person:
     """Register a person in a household (or directly in a community) the actor manages.
 
     Everyone registered here is a resident of that community (the RESIDENT role is granted).
+    With ``sms`` they are sent an invite after the commit (sign in with a code; no password).
     """
     name = validation.required_text(name, field="name", max_length=NAME_MAX)
     phone = validation.phone(phone)
@@ -197,11 +201,13 @@ async def create_person(
         assert grid is not None
         path = grid.path
         community_id = household.community_id
+        home = await session.get(OrgUnit, community_id)
+        assert home is not None
     elif community_id is not None:
-        community = await require_unit(
+        home = await require_unit(
             session, community_id, kinds=[UnitKind.COMMUNITY], field="communityId"
         )
-        path = community.path
+        path = home.path
     else:
         raise DomainError(ErrorCode.REQUIRED, field="householdId")
     if not allows(actor, Permission.PERSON_MANAGE, path):
@@ -227,6 +233,7 @@ async def create_person(
             RoleAssignment(person_id=person.id, role=Role.PARTY_MEMBER, unit_id=community_id)
         )
     await session.flush()
+    invite_after_commit(session, sms, phone=phone, community=home.name)
     return person
 
 

@@ -23,6 +23,10 @@ class SmsTemplate(StrEnum):
     RESET_PASSWORD_CODE = "reset_password_code"  # noqa: S105 (a template name)
     NOTICE = "notice"  # an inbox entry carried out by SMS (services/notices)
     BIND_WECHAT_CODE = "bind_wechat_code"
+    # registration (services/registration): staff registered you; your application's outcome
+    REGISTRATION_INVITE = "registration_invite"
+    REGISTRATION_APPROVED = "registration_approved"
+    REGISTRATION_REJECTED = "registration_rejected"
 
 
 TEXTS: dict[SmsTemplate, str] = {
@@ -33,6 +37,12 @@ TEXTS: dict[SmsTemplate, str] = {
     SmsTemplate.NOTICE: "{title}。详情请打开网格积分查看。",
     SmsTemplate.BIND_WECHAT_CODE: "您正在绑定微信登录，验证码为 {code}，{minutes} 分钟内有效。"
     "如非本人操作请忽略。",
+    SmsTemplate.REGISTRATION_INVITE: "您已登记为{community}居民，"
+    "可在网格积分用本手机号和短信验证码登录。",
+    SmsTemplate.REGISTRATION_APPROVED: "您在{community}的居民注册申请已通过，"
+    "请在网格积分用本手机号和短信验证码登录。",
+    SmsTemplate.REGISTRATION_REJECTED: "您在{community}的居民注册申请未通过，原因：{reason}。"
+    "如有疑问请联系网格员。",
 }
 
 

@@ -83,7 +83,8 @@ class Server:
         self.outbox = outbox  # the dev SMS gateway's JSON lines
 
     def last_code(self, phone: str) -> str | None:
-        """The code of the last SMS the server wrote for ``phone``, if any."""
+        """The code of the last SMS with a code the server wrote for ``phone``, if any (an
+        invite or a registration's outcome has none)."""
         if not self.outbox.exists():
             return None
         lines = [json.loads(line) for line in self.outbox.read_text().splitlines() if line]

@@ -15,6 +15,7 @@ from services.errors import ErrorCode
 from services.orgs.models import Household
 from services.people.importer import import_residents
 from services.people.models import Person, Role, RoleAssignment
+from services.sms.dev import read_messages
 from tests.support import World
 
 HEADER = "name,phone,grid_code,address,party_member,party_branch\n"
@@ -128,7 +129,12 @@ async def test_cli_import_prints_a_summary_and_a_message_per_bad_row(
         str(csv_file),
         "--language",
         "en",
-        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": "200"},
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "COLUMNS": "200",
+            "GRIDPOINTS_SMS_OUTBOX": str(tmp_path / "sms.jsonl"),
+        },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -138,6 +144,10 @@ async def test_cli_import_prints_a_summary_and_a_message_per_bad_row(
     assert "The phone number must be 11 digits." in output
     assert "This phone number is already registered." in output
     assert await count(session, Person) == 12 + 4
+    # every imported resident is invited by SMS (sent after the commit, before the CLI exits)
+    invites = read_messages(tmp_path / "sms.jsonl")
+    assert sorted(str(m["phone"]) for m in invites) == [f"1351234000{n}" for n in (1, 2, 3, 4)]
+    assert {m["template"] for m in invites} == {"registration_invite"}
 
 
 async def test_cli_refuses_a_file_without_the_required_columns(

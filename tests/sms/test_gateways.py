@@ -227,11 +227,15 @@ def test_settings_choose_the_gateway(tmp_path: Path) -> None:
         "sms_template_sign_in": "SMS_1",
         "sms_template_register": "SMS_2",
         "sms_template_reset_password": "SMS_3",
+        "sms_template_registration_invite": "SMS_4",
+        "sms_template_registration_approved": "SMS_5",
+        "sms_template_registration_rejected": "SMS_6",
     }
     aliyun = Settings(sms_gateway="aliyun", sms_endpoint="http://127.0.0.1:1", **keys).sms()
     assert isinstance(aliyun, AliyunGateway)
     assert aliyun.endpoint == "http://127.0.0.1:1"
     assert aliyun.templates[SmsTemplate.REGISTER_CODE] == "SMS_2"
+    assert aliyun.templates[SmsTemplate.REGISTRATION_REJECTED] == "SMS_6"
     tencent = Settings(sms_gateway="tencent", sms_app_id="1400", **keys).sms()
     assert isinstance(tencent, TencentGateway)
     assert tencent.endpoint == "sms.tencentcloudapi.com"

@@ -21,6 +21,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/profile', component: () => import('./views/Profile.vue'), meta: { title: 'nav.profile', tab: 'profile' } },
   { path: '/work', component: () => import('./views/staff/Work.vue'), meta: { title: 'nav.work', tab: 'work' } },
   { path: '/work/queue', component: () => import('./views/staff/DemandQueue.vue'), meta: { title: 'work.queue', tab: 'work', back: true } },
+  { path: '/work/registrations', component: () => import('./views/staff/Registrations.vue'), meta: { title: 'work.registrations', tab: 'work', back: true } },
   { path: '/work/households', component: () => import('./views/staff/Households.vue'), meta: { title: 'work.households', tab: 'work', back: true } },
   { path: '/work/orders', component: () => import('./views/staff/StaffOrders.vue'), meta: { title: 'work.orders', tab: 'work', back: true } },
   { path: '/work/orders/new', component: () => import('./views/staff/OrderNew.vue'), meta: { title: 'work.orderNew', tab: 'work', back: true } },

@@ -1,4 +1,4 @@
-import { reactive, ref, type Ref } from 'vue'
+import { onBeforeUnmount, reactive, ref, type Ref } from 'vue'
 import { ApiError, type UserError } from '@/api/client'
 import { currentLocale } from '@/i18n'
 
@@ -150,4 +150,23 @@ export function useQuery<T>(fetcher: () => Promise<T>) {
     }
   }
   return { data, loading, error, load }
+}
+
+/** The resend countdown of an SMS code: the server says how long until another may be asked for. */
+export function useCountdown() {
+  const seconds = ref(0)
+  let timer: ReturnType<typeof setInterval> | undefined
+  function start(wait: number): void {
+    seconds.value = wait
+    if (timer) clearInterval(timer)
+    timer = setInterval(() => {
+      seconds.value -= 1
+      if (seconds.value <= 0 && timer) {
+        clearInterval(timer)
+        timer = undefined
+      }
+    }, 1000)
+  }
+  onBeforeUnmount(() => timer && clearInterval(timer))
+  return { seconds, start }
 }

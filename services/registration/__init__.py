@@ -1,0 +1,1 @@
+"""Self-registration (a newcomer applies, the grid's staff decide) and SMS invites (issue 14)."""
