@@ -29,6 +29,8 @@ class Kind(StrEnum):
     MEETING_CONVENED = "meeting_convened"  # its members
     GRANT_PUBLICIZED = "grant_publicized"  # passed: on the board until publicity ends
     SLA_AT_RISK = "sla_at_risk"  # staff: a demand's clock runs out soon
+    REGISTRATION_WAITING = "registration_waiting"  # staff: an application in my queue
+    REGISTRATION_APPROVED = "registration_approved"  # the newcomer (told by SMS already)
     REMINDER_ORDER_TOMORROW = "reminder_order_tomorrow"
     REMINDER_ORDER_SOON = "reminder_order_soon"
     REMINDER_PICKUP_TOMORROW = "reminder_pickup_tomorrow"
@@ -78,6 +80,12 @@ POLICIES: dict[Kind, Policy] = {
     ),
     Kind.SLA_AT_RISK: Policy(
         _SMS, True, "诉求即将超时（{due} 到期）：{summary}", "A demand is due at {due}: {summary}"
+    ),
+    Kind.REGISTRATION_WAITING: Policy(
+        _NONE, False, "新居民注册待审核：{name}", "A newcomer waits for approval: {name}"
+    ),
+    Kind.REGISTRATION_APPROVED: Policy(
+        _NONE, False, "欢迎加入{community}：注册申请已通过", "Welcome to {community}: approved"
     ),
     Kind.MEETING_CONVENED: Policy(
         _SMS, False, "联席会议“{title}”定于 {starts} 召开", "Joint meeting {title} at {starts}"

@@ -5,6 +5,7 @@ that runs twice, or on two workers at once, or again after a restart, reminds on
 - a claimed order starts within a day (and more than 2 hours away), and within 2 hours;
 - a reserved redemption's pickup deadline is within a day;
 - an open joint meeting starts within an hour (its members);
+- a registration application waits (its grid's workers, its community's admins);
 - a demand's next clock (respond, solve, recover) runs out within
   :data:`SLA_LEAD`: its owner is warned, or its grid's workers while nobody owns it. Each clock
   warns once (the cause names the deadline).
@@ -27,6 +28,7 @@ from services.notices.kinds import Kind
 from services.orders.models import Claim, ClaimState, OrderState, VolunteerOrder
 from services.people.models import Role, RoleAssignment
 from services.redemptions.models import Redemption, RedemptionState
+from services.registration.models import ApplicationStatus, RegistrationApplication
 
 DAY = timedelta(days=1)
 SOON = timedelta(hours=2)
@@ -150,6 +152,38 @@ async def _service_levels(session: AsyncSession, now: datetime) -> int:
     return await notify(session, kind, entries, subject_type="Demand")
 
 
+async def _registrations(session: AsyncSession) -> int:
+    """Pending applications: their grid's workers and their community's admins are told once
+    each. Written by the scan, not by ``registrationApply``, so that answer does the same work
+    whether or not the phone is registered (no timing tells it)."""
+    staff = RoleAssignment.unit_id
+    rows = (
+        await session.execute(
+            select(
+                RegistrationApplication.id, RegistrationApplication.name, RoleAssignment.person_id
+            )
+            .join(
+                RoleAssignment,
+                (
+                    (RoleAssignment.role == Role.GRID_WORKER)
+                    & (staff == RegistrationApplication.grid_id)
+                )
+                | (
+                    (RoleAssignment.role == Role.COMMUNITY_ADMIN)
+                    & (staff == RegistrationApplication.community_id)
+                ),
+            )
+            .where(RegistrationApplication.status == ApplicationStatus.PENDING)
+        )
+    ).all()
+    kind = Kind.REGISTRATION_WAITING
+    entries = [
+        Entry(person, _key(kind, application), application, {"name": name})
+        for application, name, person in rows
+    ]
+    return await notify(session, kind, entries, subject_type="RegistrationApplication")
+
+
 async def scan(session: AsyncSession) -> int:
     """Write every reminder now due that is not written yet; returns how many were new."""
     now = clock.now()
@@ -159,4 +193,5 @@ async def scan(session: AsyncSession) -> int:
         + await _pickups(session, now)
         + await _meetings(session, now)
         + await _service_levels(session, now)
+        + await _registrations(session)
     )

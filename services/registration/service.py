@@ -31,6 +31,8 @@ from services.auth import codes
 from services.auth.codes import CodePolicy, CodePurpose
 from services.authz import Actor
 from services.errors import DomainError, ErrorCode
+from services.notices.inbox import Entry, notify
+from services.notices.kinds import Kind
 from services.orgs import households as household_service
 from services.orgs.models import ADDRESS_MAX, NAME_MAX, Household, OrgUnit, UnitKind
 from services.orgs.service import require_unit
@@ -94,7 +96,8 @@ async def apply(
         if active and home is not None:  # only the phone's owner reads this
             invite_after_commit(session, policy.gateway, phone=phone, community=home)
         return
-    # notices: registration waiting (tell the grid's staff a new application is in their queue)
+    # the staff's inbox entry is written by the reminder scan (services/notices/reminders.py),
+    # not here: this answer must do the same work whether or not the phone is registered
 
 
 def _apply_statement(values: dict[str, object]) -> Select[Any]:
@@ -148,6 +151,19 @@ async def decide(
     outcome: dict[str, object]
     if approve:
         person = await _register(session, actor, application, household_id)
+        community = await session.get(OrgUnit, application.community_id)
+        await notify(
+            session,
+            Kind.REGISTRATION_APPROVED,
+            [
+                Entry(
+                    person.id,
+                    f"registration_approved:{application.id}",
+                    None,
+                    {"community": community.name if community else ""},
+                )
+            ],
+        )
         outcome = {
             "status": ApplicationStatus.APPROVED,
             "person_id": person.id,
