@@ -40,10 +40,11 @@ WEB_SUBSCRIPTIONS = Path(__file__).parent.parent / "web/src/graphql/subscription
 
 
 def web_app_subscriptions() -> list[str]:
-    """The six subscriptions the web app opens on every page (one socket per tab)."""
+    """The subscriptions the web app declares (it opens five on every page, one socket per tab;
+    the claims' and grants' feeds stay declared for other clients, the inbox now tells them)."""
     text = WEB_SUBSCRIPTIONS.read_text()
     found = re.findall(r"^subscription .*$", text, flags=re.MULTILINE)
-    assert len(found) == 6, found
+    assert len(found) == 7, found
     return found
 
 
