@@ -83,7 +83,7 @@ WITH e AS (
     RETURNING id, not_before
 ), j AS (
     SELECT procrastinate_defer_jobs_v1(array_agg(ROW(
-        :queue, :task, 0, 'delivery:' || d.id, NULL,
+        :queue, :task, 0, NULL, NULL,
         jsonb_build_object('delivery_id', d.id), now()
     )::procrastinate_job_to_defer_v1)) AS ids
     FROM d HAVING count(*) > 0

@@ -3,7 +3,7 @@
 Why procrastinate: its jobs are rows in our database, so :func:`services.notices.inbox.notify`
 defers them in the change's own transaction (its SQL function ``procrastinate_defer_jobs_v1``,
 called through our SQLAlchemy session: procrastinate's connectors are psycopg's, ours asyncpg's);
-it has retries, job locks (one attempt of a delivery at a time), periodic tasks deferred once per
+it has retries, periodic tasks deferred once per
 tick across all workers (its ``procrastinate_periodic_defers`` unique row), and any number of
 workers. The worker runs inside every ``gridpoints serve`` process (``GRIDPOINTS_JOBS_CONCURRENCY``
 jobs at once, 0: none) and alone as ``gridpoints worker``; add either to scale out.
