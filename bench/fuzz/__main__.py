@@ -158,7 +158,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"fuzz: servers under {base}", flush=True)
         postgres.init()
         redis.start()
-        env = api_env(postgres.url, redis.url, base / "data", GRIDPOINTS_WORKER_INTERVAL="0")
+        env = api_env(
+            postgres.url,
+            redis.url,
+            base / "data",
+            GRIDPOINTS_WORKER_INTERVAL="0",
+            GRIDPOINTS_JOBS_CONCURRENCY="0",
+        )
         seeded = cli(env, "seed", "demo")
         if seeded.returncode:
             print(seeded.stdout, seeded.stderr, file=sys.stderr)

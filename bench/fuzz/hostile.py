@@ -7,8 +7,8 @@ measures the scheduler as much as the server (both are reported).
 
 "Without the database" is proved by PostgreSQL itself: the harness's own cluster logs every
 statement (``log_statement = 'all'``) while the hostile queries run, between two marker
-statements; the API processes' background worker is off, so any statement logged between the
-markers by another connection would be one of these requests. Each query is sent in
+statements; the API processes' background worker and job worker are off, so any statement logged
+between the markers by another connection would be one of these requests. Each query is sent in
 ``REPEATS`` variants (a different trailing comment each), so the parser and validation caches
 never answer for it.
 """
